@@ -1,0 +1,3 @@
+import Config
+
+config :inventory, :low_stock_threshold, 5

@@ -1,0 +1,182 @@
+//! The command line: `serve` (the language server) and `check` (the linter).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::check::{self, Report};
+use crate::finding::Severity;
+
+#[derive(Parser)]
+#[command(name = "elexirion", version, about = "Language server and linter for Elixir OTP code")]
+#[command(after_help = "Logging goes to stderr; set its level with ELEXIRION_LOG or RUST_LOG \
+                        (e.g. ELEXIRION_LOG=debug).")]
+struct Cli {
+    /// Serve the language server over stdio (same as `elexirion serve`).
+    #[arg(long)]
+    stdio: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the language server over stdin/stdout.
+    Serve {
+        /// Accepted for editors that pass it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
+    /// Check Elixir files and directories (honouring .gitignore, skipping
+    /// _build and deps). Exits 1 when errors are found.
+    Check {
+        /// Files or directories to check.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// `path:line:col: severity code message` lines and a summary.
+    Text,
+    /// One JSON document with every diagnostic and the summary.
+    Json,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Check { paths, format }) => {
+            init_logging("warn");
+            run_check(&paths, format)
+        }
+        Some(Command::Serve { .. }) | None if cli.stdio || cli.command.is_some() => {
+            init_logging("info");
+            serve()
+        }
+        _ => {
+            eprintln!("elexirion: say what to do: `elexirion serve`, `elexirion check [PATHS]` or `--help`.");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Tracing to stderr only: stdout carries the protocol.
+fn init_logging(default_level: &str) {
+    let filter = std::env::var("ELEXIRION_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| default_level.to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}
+
+fn serve() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("elexirion: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(crate::lsp::serve_stdio());
+    ExitCode::SUCCESS
+}
+
+fn run_check(paths: &[PathBuf], format: Format) -> ExitCode {
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        eprintln!("elexirion: {}: no such file or directory", missing.display());
+        return ExitCode::from(2);
+    }
+    let report = check::check_paths(paths);
+    let output = match format {
+        Format::Text => text_report(&report),
+        Format::Json => json_report(&report),
+    };
+    // A closed pipe (`| head`) is not our failure.
+    let _ = std::io::stdout().lock().write_all(output.as_bytes());
+    if report.count(Severity::Error) > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn text_report(report: &Report) -> String {
+    let mut out = String::new();
+    for file in &report.files {
+        let path = file.path.display();
+        if let Some(error) = &file.error {
+            out.push_str(&format!("{path}:1:1: error io {error}\n"));
+        }
+        for problem in &file.problems {
+            let finding = &problem.finding;
+            out.push_str(&format!(
+                "{path}:{}:{}: {} {} {}\n",
+                problem.start.line,
+                problem.start.character,
+                finding.severity.as_str(),
+                finding.code,
+                finding.message
+            ));
+        }
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    out.push_str(&format!(
+        "Checked {} ({}) in {} ms: {}, {}.\n",
+        plural(report.files.len(), "file"),
+        plural(report.lines(), "line"),
+        report.elapsed.as_millis(),
+        plural(report.count(Severity::Error), "error"),
+        plural(report.count(Severity::Warning), "warning"),
+    ));
+    out
+}
+
+fn json_report(report: &Report) -> String {
+    let mut diagnostics = Vec::new();
+    for file in &report.files {
+        let path = file.path.display().to_string();
+        if let Some(error) = &file.error {
+            diagnostics.push(serde_json::json!({
+                "path": path, "line": 1, "column": 1, "end_line": 1, "end_column": 1,
+                "severity": "error", "code": "io", "name": "unreadable-file", "message": error,
+            }));
+        }
+        for problem in &file.problems {
+            let finding = &problem.finding;
+            diagnostics.push(serde_json::json!({
+                "path": path,
+                "line": problem.start.line,
+                "column": problem.start.character,
+                "end_line": problem.end.line,
+                "end_column": problem.end.character,
+                "severity": finding.severity.as_str(),
+                "code": finding.code,
+                "name": finding.name,
+                "message": finding.message,
+            }));
+        }
+    }
+    let document = serde_json::json!({
+        "diagnostics": diagnostics,
+        "summary": {
+            "files": report.files.len(),
+            "lines": report.lines(),
+            "errors": report.count(Severity::Error),
+            "warnings": report.count(Severity::Warning),
+            "elapsed_ms": report.elapsed.as_millis() as u64,
+        },
+    });
+    format!("{document:#}\n")
+}

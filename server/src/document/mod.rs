@@ -1,0 +1,181 @@
+//! Open documents: their text in a rope, their version, and (for Elixir) a
+//! syntax tree kept up to date incrementally.
+
+pub mod position;
+
+use ropey::Rope;
+use tree_sitter::{InputEdit, Point, Tree};
+
+use crate::elixir::parser::ElixirParser;
+pub use position::{byte_offset, position_at, PositionEncoding, TextPosition};
+
+/// What a document holds, which decides how it is analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentKind {
+    Elixir,
+    Other,
+}
+
+impl DocumentKind {
+    /// Decide from the editor's language id, falling back to the file name.
+    pub fn detect(language_id: &str, path: &str) -> Self {
+        match language_id {
+            "elixir" => DocumentKind::Elixir,
+            _ if crate::elixir::is_elixir_path(path) => DocumentKind::Elixir,
+            _ => DocumentKind::Other,
+        }
+    }
+}
+
+/// One edit as the editor sends it: a range to replace, or the whole text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextChange {
+    pub range: Option<(TextPosition, TextPosition)>,
+    pub text: String,
+}
+
+/// An open document.
+pub struct Document {
+    text: Rope,
+    version: i32,
+    kind: DocumentKind,
+    syntax: Option<Syntax>,
+}
+
+/// A parser and the tree it last produced; `stale` once edits were fed to
+/// the tree with `Tree::edit` but not yet re-parsed.
+struct Syntax {
+    parser: ElixirParser,
+    tree: Tree,
+    stale: bool,
+}
+
+/// An immutable view of a document at one version, cheap to take (the rope
+/// and the tree are reference counted) and safe to analyse on another task.
+#[derive(Clone)]
+pub struct Snapshot {
+    pub text: Rope,
+    pub version: i32,
+    pub kind: DocumentKind,
+    pub tree: Option<Tree>,
+}
+
+impl Document {
+    pub fn new(text: &str, version: i32, kind: DocumentKind) -> Self {
+        let text = Rope::from_str(text);
+        let syntax = (kind == DocumentKind::Elixir).then(|| {
+            let mut parser = ElixirParser::new();
+            let tree = parser.parse_rope(&text, None);
+            Syntax { parser, tree, stale: false }
+        });
+        Self { text, version, kind, syntax }
+    }
+
+    pub fn text(&self) -> &Rope {
+        &self.text
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
+    }
+
+    /// Apply the edits of one `didChange`, in order, and take its version.
+    pub fn apply_changes(&mut self, version: i32, changes: &[TextChange], encoding: PositionEncoding) {
+        for change in changes {
+            self.apply_change(change, encoding);
+        }
+        self.version = version;
+    }
+
+    /// Apply one edit to the text and tell the tree about it. The tree is
+    /// re-parsed lazily, so a burst of edits costs one parse.
+    pub fn apply_change(&mut self, change: &TextChange, encoding: PositionEncoding) {
+        let Some((start, end)) = change.range else {
+            self.text = Rope::from_str(&change.text);
+            if let Some(syntax) = &mut self.syntax {
+                syntax.tree = syntax.parser.parse_rope(&self.text, None);
+                syntax.stale = false;
+            }
+            return;
+        };
+        let start_byte = byte_offset(&self.text, start, encoding);
+        let old_end_byte = byte_offset(&self.text, end, encoding).max(start_byte);
+        let start_position = tree_point(&self.text, start_byte);
+        let old_end_position = tree_point(&self.text, old_end_byte);
+
+        let start_char = self.text.byte_to_char(start_byte);
+        let old_end_char = self.text.byte_to_char(old_end_byte);
+        self.text.remove(start_char..old_end_char);
+        self.text.insert(start_char, &change.text);
+
+        let new_end_byte = start_byte + change.text.len();
+        if let Some(syntax) = &mut self.syntax {
+            syntax.tree.edit(&InputEdit {
+                start_byte,
+                old_end_byte,
+                new_end_byte,
+                start_position,
+                old_end_position,
+                new_end_position: tree_point(&self.text, new_end_byte),
+            });
+            syntax.stale = true;
+        }
+    }
+
+    /// The syntax tree of the current text (Elixir documents only).
+    pub fn tree(&mut self) -> Option<&Tree> {
+        let syntax = self.syntax.as_mut()?;
+        if syntax.stale {
+            syntax.tree = syntax.parser.parse_rope(&self.text, Some(&syntax.tree));
+            syntax.stale = false;
+        }
+        Some(&syntax.tree)
+    }
+
+    pub fn snapshot(&mut self) -> Snapshot {
+        let tree = self.tree().cloned();
+        Snapshot { text: self.text.clone(), version: self.version, kind: self.kind, tree }
+    }
+}
+
+/// A tree-sitter point: row and byte column. Rows follow the rope's lines,
+/// which agree with tree-sitter's for `\n` and `\r\n` text; only the offsets
+/// matter for re-parsing, and we read every range from byte offsets.
+fn tree_point(text: &Rope, byte: usize) -> Point {
+    let row = text.byte_to_line(byte);
+    Point { row, column: byte - text.line_to_byte(row) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(start: (u32, u32), end: (u32, u32), text: &str) -> TextChange {
+        TextChange {
+            range: Some((TextPosition::new(start.0, start.1), TextPosition::new(end.0, end.1))),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn incremental_edits_update_text_and_tree() {
+        let mut doc = Document::new("defmodule A do\n  def f, do: :ok\nend\n", 1, DocumentKind::Elixir);
+        doc.apply_changes(2, &[change((1, 13), (1, 16), "{:ok, \"é\"}")], PositionEncoding::Utf16);
+        assert_eq!(doc.text().to_string(), "defmodule A do\n  def f, do: {:ok, \"é\"}\nend\n");
+        assert_eq!(doc.version(), 2);
+        let fresh = ElixirParser::new().parse_str(&doc.text().to_string(), None);
+        assert_eq!(doc.tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
+    }
+
+    #[test]
+    fn a_change_without_range_replaces_everything() {
+        let mut doc = Document::new("x = 1", 1, DocumentKind::Elixir);
+        doc.apply_changes(5, &[TextChange { range: None, text: "y = 2\n".into() }], PositionEncoding::Utf8);
+        assert_eq!(doc.text().to_string(), "y = 2\n");
+        assert!(!doc.tree().unwrap().root_node().has_error());
+    }
+}

@@ -1,0 +1,11 @@
+//! Elexirion: a language server and linter for Elixir OTP code.
+//!
+//! The core (`document`, `elixir`, `finding`, `check`) is pure: text and
+//! trees in, findings out. `lsp` and `cli` are thin layers over it.
+
+pub mod check;
+pub mod cli;
+pub mod document;
+pub mod elixir;
+pub mod finding;
+pub mod lsp;

@@ -1,0 +1,73 @@
+//! Debounced analysis of open documents and publication of its diagnostics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp_server::ls_types::{Diagnostic, Uri};
+use tower_lsp_server::Client;
+
+use super::convert;
+use super::panic_guard::guard_sync;
+use super::state::State;
+use crate::document::{DocumentKind, PositionEncoding, Snapshot};
+use crate::elixir;
+
+/// Typing pauses shorter than this are one burst, analysed once at its end.
+const DEBOUNCE: Duration = Duration::from_millis(30);
+
+/// Analyse `uri` at `version` once typing pauses, unless a newer version
+/// arrives first; publish only while `version` is still current.
+pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
+    tokio::spawn(async move {
+        tokio::time::sleep(DEBOUNCE).await;
+        let Some(snapshot) = state.snapshot_at(&uri, version) else {
+            return; // superseded or closed meanwhile
+        };
+        let encoding = state.encoding();
+        let analysed = tokio::task::spawn_blocking(move || {
+            guard_sync("analysis", || diagnostics(&snapshot, encoding))
+        })
+        .await;
+        let Ok(Some(diagnostics)) = analysed else {
+            return; // the panic was logged; the previous diagnostics stay
+        };
+        publish_if_current(&state, &client, uri, version, diagnostics).await;
+    });
+}
+
+/// Everything wrong with one document version, as protocol diagnostics.
+pub fn diagnostics(snapshot: &Snapshot, encoding: PositionEncoding) -> Vec<Diagnostic> {
+    let findings = match (snapshot.kind, &snapshot.tree) {
+        (DocumentKind::Elixir, Some(tree)) => elixir::analyze(&snapshot.text.to_string(), tree),
+        _ => Vec::new(),
+    };
+    findings
+        .iter()
+        .map(|finding| convert::diagnostic(&snapshot.text, finding, encoding))
+        .collect()
+}
+
+async fn publish_if_current(
+    state: &State,
+    client: &Client,
+    uri: Uri,
+    version: i32,
+    diagnostics: Vec<Diagnostic>,
+) {
+    let mut published = state.published.lock().await;
+    if state.current_version(&uri) != Some(version) {
+        return;
+    }
+    if published.get(&uri).is_some_and(|last| *last > version) {
+        return;
+    }
+    published.insert(uri.clone(), version);
+    client.publish_diagnostics(uri, diagnostics, Some(version)).await;
+}
+
+/// Forget a closed document's diagnostics, in the editor too.
+pub async fn clear(state: &State, client: &Client, uri: Uri) {
+    let mut published = state.published.lock().await;
+    published.remove(&uri);
+    client.publish_diagnostics(uri, Vec::new(), None).await;
+}

@@ -1,0 +1,46 @@
+//! What the server remembers between messages.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use tower_lsp_server::ls_types::Uri;
+
+use crate::document::{Document, PositionEncoding, Snapshot};
+
+#[derive(Default)]
+pub struct State {
+    encoding: RwLock<PositionEncoding>,
+    /// Open documents. Only the didOpen/didChange/didClose handlers write
+    /// here, each before its first `.await`, so edits apply in arrival order.
+    pub documents: Mutex<HashMap<Uri, Document>>,
+    /// The version whose diagnostics were last sent, per document; held
+    /// while sending so that an older result can never overtake a newer one.
+    pub published: tokio::sync::Mutex<HashMap<Uri, i32>>,
+}
+
+impl State {
+    pub fn encoding(&self) -> PositionEncoding {
+        *self.encoding.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn set_encoding(&self, encoding: PositionEncoding) {
+        *self.encoding.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = encoding;
+    }
+
+    /// The documents, even after a handler panicked while holding them: the
+    /// handler that panicked drops the document it was changing.
+    pub fn documents(&self) -> MutexGuard<'_, HashMap<Uri, Document>> {
+        self.documents.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn current_version(&self, uri: &Uri) -> Option<i32> {
+        self.documents().get(uri).map(Document::version)
+    }
+
+    /// A snapshot of the document if it is still at `version`.
+    pub fn snapshot_at(&self, uri: &Uri, version: i32) -> Option<Snapshot> {
+        let mut documents = self.documents();
+        let document = documents.get_mut(uri).filter(|d| d.version() == version)?;
+        Some(document.snapshot())
+    }
+}
