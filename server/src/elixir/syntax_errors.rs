@@ -60,8 +60,9 @@ struct Candidate {
     message: String,
 }
 
-/// Every ERROR and MISSING node that is not inside another ERROR, found with
-/// a cursor rather than recursion: real code nests deeply.
+/// Every ERROR and MISSING node explained, found with a cursor rather than
+/// recursion: real code nests deeply. An ERROR whose causes were found is
+/// searched further, for independent mistakes inside the code it holds.
 fn collect(root: Node, source: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut cursor = root.walk();
@@ -71,8 +72,9 @@ fn collect(root: Node, source: &str) -> Vec<Candidate> {
             out.push(explain_missing(node, source));
             false
         } else if node.is_error() {
-            out.push(explain_error(node, source));
-            false
+            let (causes, understood) = explain_error(node, source);
+            out.extend(causes);
+            understood
         } else {
             node.has_error()
         };
@@ -118,10 +120,16 @@ fn explain_missing(missing: Node, source: &str) -> Candidate {
     }
 }
 
-fn explain_error(error: Node, source: &str) -> Candidate {
-    let claims = error.byte_range();
-    if let Some(cause) = scan_delimiters(error, source) {
-        return Candidate { range: cause.range, claims, message: cause.message };
+/// The causes of an ERROR node, and whether they were understood. Causes
+/// claim only themselves; an error not understood claims its whole node.
+fn explain_error(error: Node, source: &str) -> (Vec<Candidate>, bool) {
+    let causes = scan_delimiters(error, source);
+    if !causes.is_empty() {
+        let candidates = causes
+            .into_iter()
+            .map(|cause| Candidate { claims: cause.range.clone(), range: cause.range, message: cause.message })
+            .collect();
+        return (candidates, true);
     }
     let text = &source[error.byte_range()];
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
@@ -132,7 +140,7 @@ fn explain_error(error: Node, source: &str) -> Candidate {
     } else {
         "syntax error: this code could not be parsed".to_string()
     };
-    Candidate { range, claims, message }
+    (vec![Candidate { range, claims: error.byte_range(), message }], false)
 }
 
 struct Cause {
@@ -141,47 +149,42 @@ struct Cause {
 }
 
 /// Walk the tokens inside an ERROR node, matching openers with closers, and
-/// name the first thing that cannot match: an unterminated string, then the
-/// innermost unclosed opener, then a closer with nothing to close.
-fn scan_delimiters(error: Node, source: &str) -> Option<Cause> {
+/// name what cannot match: an unterminated string (all that follows it is
+/// string content), else every unclosed bracket and every closer with
+/// nothing to close.
+fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
     let mut open: Vec<Node> = Vec::new();
-    let mut unclosed: Vec<Node> = Vec::new();
-    let mut stray_closer: Option<Node> = None;
+    let mut unmatched: Vec<Node> = Vec::new();
     for token in leaves(error) {
         let kind = token_kind(token, source);
         if is_quote(kind) && token.parent() == Some(error) {
-            return Some(Cause {
-                range: token.byte_range(),
-                message: format!("unterminated string: no closing `{kind}`"),
-            });
+            let message = format!("unterminated string: no closing `{kind}`");
+            return vec![Cause { range: token.byte_range(), message }];
         }
         if closer_for(kind).is_some() {
             open.push(token);
         } else if let Some(position) = open.iter().rposition(|o| closer_for(o.kind()) == Some(kind)) {
-            unclosed.extend(open.drain(position..).skip(1));
-        } else if is_closer(kind) && stray_closer.is_none() {
-            stray_closer = Some(token);
+            unmatched.extend(open.drain(position..).skip(1));
+        } else if is_closer(kind) {
+            unmatched.push(token);
         }
     }
-    unclosed.extend(open);
+    unmatched.extend(open);
     // Blocks (`do`, `fn`) left open are usually closed by text after the
     // error; brackets are the likelier culprits.
-    let innermost = unclosed
-        .iter()
-        .filter(|o| !matches!(o.kind(), "do" | "fn"))
-        .max_by_key(|o| o.start_byte())
-        .copied();
-    if let Some(opener) = innermost {
-        let closer = closer_for(opener.kind()).unwrap_or("");
-        return Some(Cause {
-            range: opener.byte_range(),
-            message: format!("unclosed `{}`: no matching `{closer}`", opener.kind()),
-        });
-    }
-    stray_closer.map(|closer| Cause {
-        range: closer.byte_range(),
-        message: format!("syntax error: unexpected `{}`", token_kind(closer, source)),
-    })
+    unmatched.retain(|token| !matches!(token.kind(), "do" | "fn"));
+    unmatched.sort_by_key(|token| token.start_byte());
+    unmatched
+        .into_iter()
+        .map(|token| {
+            let kind = token_kind(token, source);
+            let message = match closer_for(kind) {
+                Some(closer) => format!("unclosed `{kind}`: no matching `{closer}`"),
+                None => format!("syntax error: unexpected `{kind}`"),
+            };
+            Cause { range: token.byte_range(), message }
+        })
+        .collect()
 }
 
 /// For a `do` block whose `end` tree-sitter had to invent, find the block
@@ -301,5 +304,99 @@ fn describe_kind(kind: &str) -> String {
         kind.replace('_', " ")
     } else {
         format!("`{kind}`")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elixir::parser::ElixirParser;
+
+    /// Each case: source, then every error as `line:column text | message`
+    /// (1-based, the text under the diagnostic's range).
+    fn check(source: &str, expected: &[&str]) {
+        let tree = ElixirParser::new().parse_str(source, None);
+        let found: Vec<String> = syntax_errors(source, &tree)
+            .iter()
+            .map(|f| {
+                let line = source[..f.range.start].matches('\n').count() + 1;
+                let column = f.range.start - line_start(source, f.range.start) + 1;
+                format!("{line}:{column} {} | {}", &source[f.range.clone()], f.message)
+            })
+            .collect();
+        assert_eq!(found, expected, "in:\n{source}");
+    }
+
+    #[test]
+    fn valid_code_has_no_errors() {
+        check("defmodule A do\n  def f(x), do: [x | [1]]\n  def g(<<a, _::binary>>), do: a\nend\n", &[]);
+    }
+
+    #[test]
+    fn a_missing_end_is_blamed_on_the_block_that_borrowed_the_next_end() {
+        let source = "defmodule A do\n  def f(x) do\n    x + 1\n\n  def g, do: 2\nend\n";
+        check(source, &["2:12 do | missing `end`: this `do` block is never closed"]);
+        let source = "defmodule A do\n  def f(x) do\n    case x do\n      1 -> :a\n      2 ->\n  end\nend\n";
+        check(source, &["3:12 do | missing `end`: this `do` block is never closed"]);
+    }
+
+    #[test]
+    fn a_missing_final_end_is_blamed_on_the_outer_block() {
+        check("defmodule A do\n  def f(x) do\n    x\n  end\n", &["1:13 do | missing `end`: this `do` block is never closed"]);
+    }
+
+    #[test]
+    fn an_unclosed_fn_is_named() {
+        let source = "defmodule A do\n  def f(x) do\n    Enum.map(x, fn y ->\n      y + 1\n    )\n  end\nend\n";
+        check(source, &["3:17 fn | missing `end`: this `fn` block is never closed"]);
+    }
+
+    #[test]
+    fn unclosed_brackets_are_reported_at_the_opener_once() {
+        check("defmodule A do\n  def f(x) do\n    foo(x, \n  end\nend\n", &["3:8 ( | unclosed `(`: no matching `)`"]);
+        check("defmodule A do\n  def f(x) do\n    [1, 2\n  end\nend\n", &["3:5 [ | unclosed `[`: no matching `]`"]);
+        check("defmodule A do\n  def f(x) do\n    %{a: 1\n  end\nend\n", &["3:6 { | unclosed `{`: no matching `}`"]);
+        // The stray `y = 2` inside the open call is a consequence, not a second error.
+        check(
+            "defmodule A do\n  def f(x) do\n    foo(x, 1\n    y = 2\n  end\nend\n",
+            &["3:8 ( | unclosed `(`: no matching `)`"],
+        );
+    }
+
+    #[test]
+    fn unterminated_strings_and_heredocs_point_at_their_opening_quote() {
+        check("defmodule A do\n  def f(x) do\n    \"abc\n  end\nend\n", &["3:5 \" | unterminated string: no closing `\"`"]);
+        check(
+            "defmodule A do\n  @doc \"\"\"\n  hello\n  def f, do: 1\nend\n",
+            &["2:8 \"\"\" | unterminated string: no closing `\"\"\"`"],
+        );
+    }
+
+    #[test]
+    fn stray_tokens_are_unexpected() {
+        check("defmodule A do\n  def f(x) do\n    x)\n  end\nend\n", &["3:6 ) | syntax error: unexpected `)`"]);
+        check("x = 1 +* 2\ny = 3\n", &["1:8 * | syntax error: unexpected `*`"]);
+    }
+
+    #[test]
+    fn independent_mistakes_are_reported_separately() {
+        check(
+            "defmodule A do\n  def f(x) do\n    x +* 1\n  end\n\n  def g(y) do\n    [y\n  end\nend\n",
+            &["3:8 * | syntax error: unexpected `*`", "7:5 [ | unclosed `[`: no matching `]`"],
+        );
+        check(
+            "defmodule A do\n  def f(x) do\n    x)\n  end\n\n  def g(y) do\n    y]\n  end\nend\n",
+            &["3:6 ) | syntax error: unexpected `)`", "7:6 ] | syntax error: unexpected `]`"],
+        );
+        let source = "defmodule A do\n  def f(x), do: foo(x\n  def g(y), do: [y\n  def h, do: 1 +* 2\nend\n";
+        let tree = ElixirParser::new().parse_str(source, None);
+        assert!(syntax_errors(source, &tree).len() >= 2);
+    }
+
+    #[test]
+    fn a_file_full_of_errors_is_capped() {
+        let source = "x = 1 +* 2\n".repeat(50);
+        let tree = ElixirParser::new().parse_str(&source, None);
+        assert_eq!(syntax_errors(&source, &tree).len(), MAX_ERRORS);
     }
 }

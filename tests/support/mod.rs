@@ -1,0 +1,194 @@
+//! Test harness: the real `elexirion` binary, spoken to over stdio JSON-RPC.
+
+#![allow(dead_code)] // each test file uses part of it
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// Long enough for a slow CI machine, short enough that a hang fails the test.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_elexirion")
+}
+
+pub struct LspClient {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    /// Messages received while waiting for something else.
+    backlog: Vec<Value>,
+    next_id: i64,
+}
+
+impl LspClient {
+    pub fn start() -> Self {
+        let mut child = Command::new(binary())
+            .arg("serve")
+            .env("ELEXIRION_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start elexirion serve");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if sender.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        Self { child, stdin, incoming, backlog: Vec::new(), next_id: 1 }
+    }
+
+    /// `initialize` + `initialized`, offering the given position encodings.
+    pub fn initialize(&mut self, encodings: Option<&[&str]>) -> Value {
+        let mut capabilities = json!({});
+        if let Some(encodings) = encodings {
+            capabilities["general"] = json!({ "positionEncodings": encodings });
+        }
+        let result = self.request("initialize", json!({ "processId": null, "capabilities": capabilities }));
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        let body = message.to_string();
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write to server");
+        stdin.flush().expect("flush to server");
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }));
+    }
+
+    /// Send a request and return its `result`, panicking on an error response.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let response = self.request_raw(method, params);
+        if let Some(error) = response.get("error") {
+            panic!("{method} failed: {error}");
+        }
+        response["result"].clone()
+    }
+
+    /// Send a request and return the whole response.
+    pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        self.wait_for(&format!("response to {method}"), |m| m["id"] == id && m.get("method").is_none())
+    }
+
+    /// The first message (already received or still to come) that matches.
+    pub fn wait_for(&mut self, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+        if let Some(index) = self.backlog.iter().position(&matches) {
+            return self.backlog.remove(index);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.incoming.recv_timeout(left) {
+                Ok(message) if matches(&message) => return message,
+                Ok(message) => self.backlog.push(message),
+                Err(RecvTimeoutError::Timeout) => panic!("timed out waiting for {what}; got {:#?}", self.backlog),
+                Err(RecvTimeoutError::Disconnected) => panic!("server exited while waiting for {what}"),
+            }
+        }
+    }
+
+    /// The next `publishDiagnostics` for `uri`.
+    pub fn diagnostics_for(&mut self, uri: &str) -> Value {
+        let message = self.wait_for(&format!("diagnostics for {uri}"), |m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        message["params"].clone()
+    }
+
+    /// Every message that arrives within `window`, without waiting further.
+    pub fn drain_for(&mut self, window: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + window;
+        let mut drained = std::mem::take(&mut self.backlog);
+        while let Ok(message) = self.incoming.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            drained.push(message);
+        }
+        drained
+    }
+
+    pub fn open(&mut self, uri: &str, language_id: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": uri, "languageId": language_id, "version": version, "text": text } }),
+        );
+    }
+
+    /// One incremental edit: replace `start..end` (each `[line, character]`) with `text`.
+    pub fn change(&mut self, uri: &str, version: i32, start: [u32; 2], end: [u32; 2], text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{
+                    "range": { "start": { "line": start[0], "character": start[1] },
+                               "end": { "line": end[0], "character": end[1] } },
+                    "text": text,
+                }],
+            }),
+        );
+    }
+
+    /// `shutdown` then `exit`; the exit status of the server.
+    pub fn shutdown(mut self) -> ExitStatus {
+        assert_eq!(self.request("shutdown", Value::Null), Value::Null);
+        self.notify("exit", Value::Null);
+        drop(self.stdin.take());
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for server") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit after `exit`");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// A `[line, character]` range as it appears in JSON.
+pub fn range(start: [u32; 2], end: [u32; 2]) -> Value {
+    json!({ "start": { "line": start[0], "character": start[1] }, "end": { "line": end[0], "character": end[1] } })
+}
