@@ -99,15 +99,19 @@ pub fn check_file(parser: &mut ElixirParser, path: &Path) -> CheckedFile {
     };
     let tree = parser.parse_str(&source, None);
     let findings = elixir::analyze(&source, &tree);
-    let rope = Rope::from_str(&source);
-    let problems = findings
-        .into_iter()
-        .map(|finding| Problem {
-            start: human_position(&rope, finding.range.start),
-            end: human_position(&rope, finding.range.end),
-            finding,
-        })
-        .collect();
+    let problems = if findings.is_empty() {
+        Vec::new() // the common case: no rope to build
+    } else {
+        let rope = Rope::from_str(&source);
+        findings
+            .into_iter()
+            .map(|finding| Problem {
+                start: human_position(&rope, finding.range.start),
+                end: human_position(&rope, finding.range.end),
+                finding,
+            })
+            .collect()
+    };
     CheckedFile { path: path.to_path_buf(), lines: source.lines().count(), problems, error: None }
 }
 

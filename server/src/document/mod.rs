@@ -6,7 +6,7 @@ pub mod position;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
-use crate::elixir::parser::ElixirParser;
+use crate::elixir::parser::with_parser;
 pub use position::{byte_offset, position_at, PositionEncoding, TextPosition};
 
 /// What a document holds, which decides how it is analysed.
@@ -34,41 +34,54 @@ pub struct TextChange {
     pub text: String,
 }
 
-/// An open document.
+/// An open document. Its tree (Elixir only) is told about every edit with
+/// `Tree::edit` but re-parsed only when analysed, off the editor's path:
+/// see [`Snapshot::parse`].
 pub struct Document {
     text: Rope,
     version: i32,
     kind: DocumentKind,
-    syntax: Option<Syntax>,
+    /// The last parsed tree, with every later edit applied to it.
+    tree: Option<Tree>,
+    /// Whether `tree` was parsed from the current text.
+    tree_is_current: bool,
 }
 
-/// A parser and the tree it last produced; `stale` once edits were fed to
-/// the tree with `Tree::edit` but not yet re-parsed.
-struct Syntax {
-    parser: ElixirParser,
-    tree: Tree,
-    stale: bool,
-}
-
-/// An immutable view of a document at one version, cheap to take (the rope
-/// and the tree are reference counted) and safe to analyse on another task.
+/// An immutable view of a document at one version, cheap to take (rope and
+/// tree are reference counted) and safe to analyse on another thread.
 #[derive(Clone)]
 pub struct Snapshot {
     pub text: Rope,
     pub version: i32,
     pub kind: DocumentKind,
-    pub tree: Option<Tree>,
+    tree: Option<Tree>,
+    tree_is_current: bool,
+}
+
+impl Snapshot {
+    /// The syntax tree of this text (Elixir only), re-parsing incrementally
+    /// from the document's last tree if edits came since.
+    pub fn parse(&mut self) -> Option<&Tree> {
+        if self.kind != DocumentKind::Elixir {
+            return None;
+        }
+        if !self.tree_is_current {
+            let tree = with_parser(|parser| parser.parse_rope(&self.text, self.tree.as_ref()));
+            self.tree = Some(tree);
+            self.tree_is_current = true;
+        }
+        self.tree.as_ref()
+    }
+
+    /// The tree, once [`Snapshot::parse`] has run.
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref().filter(|_| self.tree_is_current)
+    }
 }
 
 impl Document {
     pub fn new(text: &str, version: i32, kind: DocumentKind) -> Self {
-        let text = Rope::from_str(text);
-        let syntax = (kind == DocumentKind::Elixir).then(|| {
-            let mut parser = ElixirParser::new();
-            let tree = parser.parse_rope(&text, None);
-            Syntax { parser, tree, stale: false }
-        });
-        Self { text, version, kind, syntax }
+        Self { text: Rope::from_str(text), version, kind, tree: None, tree_is_current: false }
     }
 
     pub fn text(&self) -> &Rope {
@@ -91,15 +104,12 @@ impl Document {
         self.version = version;
     }
 
-    /// Apply one edit to the text and tell the tree about it. The tree is
-    /// re-parsed lazily, so a burst of edits costs one parse.
+    /// Apply one edit to the text and tell the tree about it.
     pub fn apply_change(&mut self, change: &TextChange, encoding: PositionEncoding) {
+        self.tree_is_current = false;
         let Some((start, end)) = change.range else {
             self.text = Rope::from_str(&change.text);
-            if let Some(syntax) = &mut self.syntax {
-                syntax.tree = syntax.parser.parse_rope(&self.text, None);
-                syntax.stale = false;
-            }
+            self.tree = None; // nothing worth reusing
             return;
         };
         let start_byte = byte_offset(&self.text, start, encoding);
@@ -113,8 +123,8 @@ impl Document {
         self.text.insert(start_char, &change.text);
 
         let new_end_byte = start_byte + change.text.len();
-        if let Some(syntax) = &mut self.syntax {
-            syntax.tree.edit(&InputEdit {
+        if let Some(tree) = &mut self.tree {
+            tree.edit(&InputEdit {
                 start_byte,
                 old_end_byte,
                 new_end_byte,
@@ -122,23 +132,36 @@ impl Document {
                 old_end_position,
                 new_end_position: tree_point(&self.text, new_end_byte),
             });
-            syntax.stale = true;
         }
     }
 
-    /// The syntax tree of the current text (Elixir documents only).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            text: self.text.clone(),
+            version: self.version,
+            kind: self.kind,
+            tree: self.tree.clone(),
+            tree_is_current: self.tree_is_current,
+        }
+    }
+
+    /// Keep the tree parsed from a snapshot, if no edit came since it was taken,
+    /// so the next parse starts from it.
+    pub fn keep_tree(&mut self, snapshot: &Snapshot) {
+        if snapshot.version == self.version && !self.tree_is_current {
+            if let Some(tree) = snapshot.tree() {
+                self.tree = Some(tree.clone());
+                self.tree_is_current = true;
+            }
+        }
+    }
+
+    /// The syntax tree of the current text (Elixir only), parsed now if needed.
     pub fn tree(&mut self) -> Option<&Tree> {
-        let syntax = self.syntax.as_mut()?;
-        if syntax.stale {
-            syntax.tree = syntax.parser.parse_rope(&self.text, Some(&syntax.tree));
-            syntax.stale = false;
-        }
-        Some(&syntax.tree)
-    }
-
-    pub fn snapshot(&mut self) -> Snapshot {
-        let tree = self.tree().cloned();
-        Snapshot { text: self.text.clone(), version: self.version, kind: self.kind, tree }
+        let mut snapshot = self.snapshot();
+        snapshot.parse();
+        self.keep_tree(&snapshot);
+        self.tree.as_ref().filter(|_| self.kind == DocumentKind::Elixir)
     }
 }
 
@@ -167,7 +190,7 @@ mod tests {
         doc.apply_changes(2, &[change((1, 13), (1, 16), "{:ok, \"é\"}")], PositionEncoding::Utf16);
         assert_eq!(doc.text().to_string(), "defmodule A do\n  def f, do: {:ok, \"é\"}\nend\n");
         assert_eq!(doc.version(), 2);
-        let fresh = ElixirParser::new().parse_str(&doc.text().to_string(), None);
+        let fresh = crate::elixir::parser::ElixirParser::new().parse_str(&doc.text().to_string(), None);
         assert_eq!(doc.tree().unwrap().root_node().to_sexp(), fresh.root_node().to_sexp());
     }
 

@@ -1,5 +1,7 @@
 //! The tree-sitter-elixir parser, reading from a `&str` or straight from a rope.
 
+use std::cell::RefCell;
+
 use ropey::Rope;
 use tree_sitter::{Parser, Tree};
 
@@ -11,6 +13,15 @@ impl Default for ElixirParser {
     fn default() -> Self {
         Self::new()
     }
+}
+
+thread_local! {
+    static PARSER: RefCell<ElixirParser> = RefCell::new(ElixirParser::new());
+}
+
+/// Run `f` with this thread's parser, so that parsing needs no shared lock.
+pub fn with_parser<R>(f: impl FnOnce(&mut ElixirParser) -> R) -> R {
+    PARSER.with(|parser| f(&mut parser.borrow_mut()))
 }
 
 impl ElixirParser {

@@ -20,24 +20,31 @@ const DEBOUNCE: Duration = Duration::from_millis(30);
 pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
     tokio::spawn(async move {
         tokio::time::sleep(DEBOUNCE).await;
-        let Some(snapshot) = state.snapshot_at(&uri, version) else {
+        let Some(mut snapshot) = state.snapshot_at(&uri, version) else {
             return; // superseded or closed meanwhile
         };
         let encoding = state.encoding();
+        // Parsing a large file can take tens of milliseconds: keep it off the
+        // async threads and away from the documents lock.
         let analysed = tokio::task::spawn_blocking(move || {
-            guard_sync("analysis", || diagnostics(&snapshot, encoding))
+            guard_sync("analysis", || {
+                snapshot.parse();
+                let diagnostics = diagnostics(&snapshot, encoding);
+                (snapshot, diagnostics)
+            })
         })
         .await;
-        let Ok(Some(diagnostics)) = analysed else {
+        let Ok(Some((snapshot, diagnostics))) = analysed else {
             return; // the panic was logged; the previous diagnostics stay
         };
+        state.keep_tree(&uri, &snapshot);
         publish_if_current(&state, &client, uri, version, diagnostics).await;
     });
 }
 
-/// Everything wrong with one document version, as protocol diagnostics.
+/// Everything wrong with one parsed document version, as protocol diagnostics.
 pub fn diagnostics(snapshot: &Snapshot, encoding: PositionEncoding) -> Vec<Diagnostic> {
-    let findings = match (snapshot.kind, &snapshot.tree) {
+    let findings = match (snapshot.kind, snapshot.tree()) {
         (DocumentKind::Elixir, Some(tree)) => elixir::analyze(&snapshot.text.to_string(), tree),
         _ => Vec::new(),
     };

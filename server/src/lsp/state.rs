@@ -39,8 +39,15 @@ impl State {
 
     /// A snapshot of the document if it is still at `version`.
     pub fn snapshot_at(&self, uri: &Uri, version: i32) -> Option<Snapshot> {
-        let mut documents = self.documents();
-        let document = documents.get_mut(uri).filter(|d| d.version() == version)?;
+        let documents = self.documents();
+        let document = documents.get(uri).filter(|d| d.version() == version)?;
         Some(document.snapshot())
+    }
+
+    /// Hand a tree parsed from a snapshot back to its document.
+    pub fn keep_tree(&self, uri: &Uri, snapshot: &Snapshot) {
+        if let Some(document) = self.documents().get_mut(uri) {
+            document.keep_tree(snapshot);
+        }
     }
 }
