@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use elexirion::check;
 use elexirion::document::{Document, DocumentKind, PositionEncoding, TextChange, TextPosition};
-use elexirion::elixir::{self, parser::ElixirParser};
+use elexirion::elixir::{self, parser::ElixirParser, AnalysisOptions};
 use rayon::prelude::*;
 
 /// A GenServer-shaped module of about 50 lines, numbered so that every copy
@@ -116,7 +116,7 @@ fn main() {
         println!("5,000-line file, {layout} ({} lines, {} KiB)", text.lines().count(), text.len() / 1024);
         let (median, p95) = measure(30, || {
             let tree = ElixirParser::new().parse_str(&text, None);
-            black_box(elixir::analyze(&text, &tree));
+            black_box(elixir::analyze(&text, &tree, &AnalysisOptions::default()));
         });
         println!("  full parse + diagnose:            median {}  p95 {}", ms(median), ms(p95));
         let (median, p95) = edit_in_the_middle(&text, 200);
@@ -146,6 +146,7 @@ fn main() {
 fn edit_in_the_middle(text: &str, runs: usize) -> (Duration, Duration) {
     let mut document = Document::new(text, 0, DocumentKind::Elixir);
     document.tree();
+    let options = AnalysisOptions::default();
     let middle = (text.lines().count() / 2) as u32;
     let mut version = 0;
     measure(runs, || {
@@ -159,7 +160,7 @@ fn edit_in_the_middle(text: &str, runs: usize) -> (Duration, Duration) {
         let mut snapshot = document.snapshot();
         snapshot.parse();
         let source = snapshot.text.to_string();
-        black_box(elixir::analyze(&source, snapshot.tree().unwrap()));
+        black_box(elixir::analyze(&source, snapshot.tree().unwrap(), &options));
         document.keep_tree(&snapshot);
     })
 }
@@ -187,7 +188,7 @@ fn check_throughput(dir: &Path) {
     println!("check on {} ({} files, {lines} lines, {} threads)", dir.display(), files.len(), rayon::current_num_threads());
 
     let (check_time, _) = measure(10, || {
-        black_box(check::check_paths(&paths));
+        black_box(check::check_paths(&paths, &Default::default()));
     });
     // Bare tree-sitter: read and parse the same files, in parallel, nothing else.
     let (parse_time, _) = measure(10, || {

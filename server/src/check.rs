@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use ropey::Rope;
 
 use crate::document::{position_at, PositionEncoding, TextPosition};
-use crate::elixir::{self, parser::ElixirParser};
+use crate::elixir::{self, parser::ElixirParser, AnalysisOptions};
+use crate::elixir::settings::RuleSettings;
 use crate::finding::{Finding, Severity};
 
 /// Directories that hold build output or dependencies, never the user's code.
@@ -54,12 +55,12 @@ impl Report {
 
 /// Check every Elixir file under `paths`. Files named explicitly are checked
 /// even when ignored; directories are walked honouring `.gitignore`.
-pub fn check_paths(paths: &[PathBuf]) -> Report {
+pub fn check_paths(paths: &[PathBuf], settings: &RuleSettings) -> Report {
     let started = Instant::now();
     let files = collect_files(paths);
     let mut checked: Vec<CheckedFile> = files
         .par_iter()
-        .map_init(ElixirParser::new, |parser, path| check_file(parser, path))
+        .map_init(ElixirParser::new, |parser, path| check_file(parser, path, settings))
         .collect();
     checked.sort_by(|a, b| a.path.cmp(&b.path));
     Report { files: checked, elapsed: started.elapsed() }
@@ -91,14 +92,15 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<PathBuf> {
     files
 }
 
-pub fn check_file(parser: &mut ElixirParser, path: &Path) -> CheckedFile {
+pub fn check_file(parser: &mut ElixirParser, path: &Path, settings: &RuleSettings) -> CheckedFile {
     let source = match std::fs::read(path).map(String::from_utf8) {
         Ok(Ok(source)) => source,
         Ok(Err(_)) => return unreadable(path, "not valid UTF-8".to_string()),
         Err(error) => return unreadable(path, error.to_string()),
     };
     let tree = parser.parse_str(&source, None);
-    let findings = elixir::analyze(&source, &tree);
+    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone() };
+    let findings = elixir::analyze(&source, &tree, &options);
     let problems = if findings.is_empty() {
         Vec::new() // the common case: no rope to build
     } else {
@@ -113,6 +115,44 @@ pub fn check_file(parser: &mut ElixirParser, path: &Path) -> CheckedFile {
             .collect()
     };
     CheckedFile { path: path.to_path_buf(), lines: source.lines().count(), problems, error: None }
+}
+
+/// What `check --fix` did to one file: the number of fixes applied, or why
+/// the file was left alone.
+pub struct FixOutcome {
+    pub path: PathBuf,
+    pub result: Result<usize, String>,
+}
+
+/// Apply safe fixes to every Elixir file under `paths`.
+pub fn fix_paths(paths: &[PathBuf], settings: &RuleSettings) -> Vec<FixOutcome> {
+    collect_files(paths)
+        .par_iter()
+        .map(|path| FixOutcome { path: path.clone(), result: fix_file(path, settings) })
+        .collect()
+}
+
+fn fix_file(path: &Path, settings: &RuleSettings) -> Result<usize, String> {
+    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone() };
+    let fixed = crate::elixir::fixes::fix_all(&source, &options)?;
+    if fixed.applied > 0 {
+        write_atomically(path, &fixed.text).map_err(|e| format!("cannot write: {e}"))?;
+    }
+    Ok(fixed.applied)
+}
+
+/// Write through a temporary file in the same directory, then rename: a
+/// crash leaves either the old file or the new one, never half of each.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temporary, text.as_bytes())?;
+    if let Ok(metadata) = std::fs::metadata(path) {
+        temporary.as_file().set_permissions(metadata.permissions())?;
+    }
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 fn unreadable(path: &Path, error: String) -> CheckedFile {

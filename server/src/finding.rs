@@ -32,4 +32,70 @@ pub struct Finding {
     /// Kebab-case name, e.g. `syntax-error`.
     pub name: &'static str,
     pub message: String,
+    pub fix: Option<Fix>,
+}
+
+impl Finding {
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+}
+
+/// Whether a fix may be applied without a person looking at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Applicability {
+    /// Keeps behaviour: applied by "fix all" and `check --fix`.
+    Safe,
+    /// May change behaviour: offered only on request.
+    Unsafe,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        }
+    }
+}
+
+/// Replace `range` (bytes) with `new_text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub new_text: String,
+}
+
+impl Edit {
+    pub fn insert(at: usize, text: impl Into<String>) -> Self {
+        Edit { range: at..at, new_text: text.into() }
+    }
+
+    pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
+        Edit { range, new_text: text.into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub title: String,
+    pub applicability: Applicability,
+    /// Non-overlapping edits, all against the same text.
+    pub edits: Vec<Edit>,
+}
+
+/// Apply `edits` (non-overlapping) to `text`.
+pub fn apply_edits(text: &str, edits: &[Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.range.start, e.range.end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for edit in sorted {
+        out.push_str(&text[at..edit.range.start]);
+        out.push_str(&edit.new_text);
+        at = edit.range.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod document;
 pub mod elixir;
 pub mod finding;

@@ -1,11 +1,26 @@
 //! Elixir analysis: pure functions from source text and its tree to findings.
 
+pub mod fixes;
+pub mod modules;
 pub mod parser;
+pub mod rules;
+pub mod settings;
+pub mod suppression;
+pub mod syntax;
 pub mod syntax_errors;
 
 use tree_sitter::Tree;
 
 use crate::finding::Finding;
+use settings::RuleSettings;
+
+/// What the analysis needs to know besides the text.
+#[derive(Clone, Debug, Default)]
+pub struct AnalysisOptions {
+    /// The file's path, when known: tests and scripts are judged apart.
+    pub path: Option<String>,
+    pub rules: RuleSettings,
+}
 
 /// Elixir source files, by extension.
 pub fn is_elixir_path(path: &str) -> bool {
@@ -13,8 +28,11 @@ pub fn is_elixir_path(path: &str) -> bool {
 }
 
 /// Everything we report for one Elixir file, in document order.
-pub fn analyze(source: &str, tree: &Tree) -> Vec<Finding> {
+pub fn analyze(source: &str, tree: &Tree, options: &AnalysisOptions) -> Vec<Finding> {
     let mut findings = syntax_errors::syntax_errors(source, tree);
-    findings.sort_by_key(|f| (f.range.start, f.range.end));
+    let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
+    rules::check_all(&context, &mut findings);
+    suppression::remove_suppressed(source, &context.comments, &mut findings);
+    findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings
 }

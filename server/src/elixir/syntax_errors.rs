@@ -48,6 +48,7 @@ pub fn syntax_errors(source: &str, tree: &Tree) -> Vec<Finding> {
             code: CODE,
             name: NAME,
             message: c.message,
+            fix: None,
         })
         .collect()
 }

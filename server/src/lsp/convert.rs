@@ -6,7 +6,7 @@ use tower_lsp_server::ls_types::{
 };
 
 use crate::document::{position_at, PositionEncoding, TextChange, TextPosition};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Edit, Finding, Severity};
 
 /// UTF-8 when the client offers it (our offsets are bytes, so nothing to
 /// count), then UTF-32, else the protocol's mandatory default, UTF-16.
@@ -44,6 +44,12 @@ pub fn text_change(change: lsp::TextDocumentContentChangeEvent) -> TextChange {
     }
 }
 
+pub fn offset_range(text: &Rope, range: lsp::Range, encoding: PositionEncoding) -> std::ops::Range<usize> {
+    let start = crate::document::byte_offset(text, text_position(range.start), encoding);
+    let end = crate::document::byte_offset(text, text_position(range.end), encoding);
+    start..end.max(start)
+}
+
 pub fn lsp_range(text: &Rope, range: &std::ops::Range<usize>, encoding: PositionEncoding) -> lsp::Range {
     lsp::Range::new(
         lsp_position(position_at(text, range.start, encoding)),
@@ -56,11 +62,30 @@ pub fn diagnostic(text: &Rope, finding: &Finding, encoding: PositionEncoding) ->
         range: lsp_range(text, &finding.range, encoding),
         severity: Some(severity(finding.severity)),
         code: Some(NumberOrString::String(finding.code.to_string())),
+        code_description: rule_docs(finding.code),
         source: Some("elexirion".to_string()),
         message: finding.message.clone(),
         data: Some(serde_json::json!({ "name": finding.name })),
         ..Default::default()
     }
+}
+
+/// Where a rule's documentation is: `ELEXIRION_DOCS_URL` (a base such as
+/// a web copy of docs/rules.md) or the docs/rules.md of this build's sources.
+fn rule_docs(code: &str) -> Option<lsp::CodeDescription> {
+    let rule = crate::elixir::rules::find(code)?;
+    let base = std::env::var("ELEXIRION_DOCS_URL")
+        .unwrap_or_else(|_| format!("file://{}/../docs/rules.md", env!("CARGO_MANIFEST_DIR")));
+    let href = format!("{base}#{}", crate::cli::anchor(rule)).parse().ok()?;
+    Some(lsp::CodeDescription { href })
+}
+
+/// `edits` (byte ranges in `text`) as protocol text edits.
+pub fn text_edits(text: &Rope, edits: &[Edit], encoding: PositionEncoding) -> Vec<lsp::TextEdit> {
+    edits
+        .iter()
+        .map(|edit| lsp::TextEdit { range: lsp_range(text, &edit.range, encoding), new_text: edit.new_text.clone() })
+        .collect()
 }
 
 fn severity(severity: Severity) -> DiagnosticSeverity {

@@ -10,7 +10,8 @@ use super::convert;
 use super::panic_guard::guard_sync;
 use super::state::State;
 use crate::document::{DocumentKind, PositionEncoding, Snapshot};
-use crate::elixir;
+use crate::elixir::{self, AnalysisOptions};
+use crate::finding::Finding;
 
 /// Typing pauses shorter than this are one burst, analysed once at its end.
 const DEBOUNCE: Duration = Duration::from_millis(30);
@@ -24,12 +25,13 @@ pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
             return; // superseded or closed meanwhile
         };
         let encoding = state.encoding();
+        let options = state.analysis_options(&uri);
         // Parsing a large file can take tens of milliseconds: keep it off the
         // async threads and away from the documents lock.
         let analysed = tokio::task::spawn_blocking(move || {
             guard_sync("analysis", || {
                 snapshot.parse();
-                let diagnostics = diagnostics(&snapshot, encoding);
+                let diagnostics = diagnostics(&snapshot, &options, encoding);
                 (snapshot, diagnostics)
             })
         })
@@ -43,15 +45,20 @@ pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
 }
 
 /// Everything wrong with one parsed document version, as protocol diagnostics.
-pub fn diagnostics(snapshot: &Snapshot, encoding: PositionEncoding) -> Vec<Diagnostic> {
-    let findings = match (snapshot.kind, snapshot.tree()) {
-        (DocumentKind::Elixir, Some(tree)) => elixir::analyze(&snapshot.text.to_string(), tree),
-        _ => Vec::new(),
-    };
+pub fn diagnostics(snapshot: &Snapshot, options: &AnalysisOptions, encoding: PositionEncoding) -> Vec<Diagnostic> {
+    let findings = findings(snapshot, options);
     findings
         .iter()
         .map(|finding| convert::diagnostic(&snapshot.text, finding, encoding))
         .collect()
+}
+
+/// The findings of one parsed document version.
+pub fn findings(snapshot: &Snapshot, options: &AnalysisOptions) -> Vec<Finding> {
+    match (snapshot.kind, snapshot.tree()) {
+        (DocumentKind::Elixir, Some(tree)) => elixir::analyze(&snapshot.text.to_string(), tree, options),
+        _ => Vec::new(),
+    }
 }
 
 async fn publish_if_current(

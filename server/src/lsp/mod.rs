@@ -1,6 +1,7 @@
 //! The language server: a thin layer that converts protocol messages to
 //! calls into the pure core and back. No analysis happens here.
 
+mod code_actions;
 mod convert;
 mod diagnostics;
 mod panic_guard;

@@ -8,17 +8,20 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{convert, diagnostics};
+use super::{code_actions, convert, diagnostics};
+use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
 pub struct Backend {
     client: Client,
     state: Arc<State>,
+    /// A problem with elexirion.toml, shown once the client is ready.
+    config_problem: std::sync::Mutex<Option<String>>,
 }
 
 impl Backend {
     pub fn new(client: Client) -> Self {
-        Self { client, state: Arc::default() }
+        Self { client, state: Arc::default(), config_problem: std::sync::Mutex::default() }
     }
 
     fn schedule_diagnostics(&self, uri: Uri, version: i32) {
@@ -33,6 +36,15 @@ impl LanguageServer for Backend {
             let encoding = convert::negotiate_encoding(offered);
             self.state.set_encoding(encoding);
             tracing::info!(?encoding, "initialized");
+            if let Some(root) = workspace_root(&params) {
+                match Config::load_from_dir(&root) {
+                    Ok(found) => self.state.set_config(found.map(|(_, c)| c).unwrap_or_default()),
+                    Err(problem) => {
+                        tracing::warn!("{problem}");
+                        *self.config_problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(problem);
+                    }
+                }
+            }
             Ok(InitializeResult {
                 capabilities: ServerCapabilities {
                     position_encoding: Some(convert::encoding_kind(encoding)),
@@ -43,6 +55,10 @@ impl LanguageServer for Backend {
                             ..Default::default()
                         },
                     )),
+                    code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::from(code_actions::FIX_ALL)]),
+                        ..Default::default()
+                    })),
                     ..Default::default()
                 },
                 server_info: Some(ServerInfo {
@@ -51,6 +67,22 @@ impl LanguageServer for Backend {
                 }),
                 offset_encoding: None,
             })
+        })
+        .await
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let problem = self.config_problem.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(problem) = problem {
+            let message = format!("Elexirion ignored elexirion.toml and uses defaults: {problem}");
+            self.client.show_message(MessageType::WARNING, message).await;
+        }
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        guard_request("textDocument/codeAction", async {
+            let actions = code_actions::code_actions(&self.state, &params);
+            Ok((!actions.is_empty()).then_some(actions))
         })
         .await
     }
@@ -105,4 +137,15 @@ impl LanguageServer for Backend {
         self.state.documents().remove(&uri);
         diagnostics::clear(&self.state, &self.client, uri).await;
     }
+}
+
+/// The first workspace folder, else the (deprecated) root URI.
+#[allow(deprecated)]
+fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
+    let uri = params
+        .workspace_folders
+        .as_ref()
+        .and_then(|folders| folders.first().map(|f| f.uri.clone()))
+        .or_else(|| params.root_uri.clone())?;
+    uri.to_file_path().map(|p| p.into_owned())
 }

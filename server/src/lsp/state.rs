@@ -5,11 +5,14 @@ use std::sync::{Mutex, MutexGuard, RwLock};
 
 use tower_lsp_server::ls_types::Uri;
 
+use crate::config::Config;
 use crate::document::{Document, PositionEncoding, Snapshot};
+use crate::elixir::AnalysisOptions;
 
 #[derive(Default)]
 pub struct State {
     encoding: RwLock<PositionEncoding>,
+    config: RwLock<Config>,
     /// Open documents. Only the didOpen/didChange/didClose handlers write
     /// here, each before its first `.await`, so edits apply in arrival order.
     pub documents: Mutex<HashMap<Uri, Document>>,
@@ -25,6 +28,17 @@ impl State {
 
     pub fn set_encoding(&self, encoding: PositionEncoding) {
         *self.encoding.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = encoding;
+    }
+
+    pub fn set_config(&self, config: Config) {
+        *self.config.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
+    }
+
+    /// How to analyse the document at `uri`.
+    pub fn analysis_options(&self, uri: &Uri) -> AnalysisOptions {
+        let config = self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let path = uri.to_file_path().map(|p| p.to_string_lossy().into_owned());
+        AnalysisOptions { path: path.or_else(|| Some(uri.path().to_string())), rules: config.rules.clone() }
     }
 
     /// The documents, even after a handler panicked while holding them: the

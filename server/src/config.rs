@@ -1,0 +1,80 @@
+//! `elexirion.toml`, found at the workspace root (or above the current
+//! directory for the command line). Every key is optional.
+//!
+//! ```toml
+//! [rules]
+//! disable = ["missing-impl", "EXR016"]   # by name or code
+//! max-parameters = 6                     # long-parameter-list
+//! struct-fields-limit = 32               # large-struct
+//! max-else-clauses = 3                   # complex-else-in-with
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::elixir::rules;
+use crate::elixir::settings::RuleSettings;
+
+pub const FILE_NAME: &str = "elexirion.toml";
+
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub rules: RuleSettings,
+}
+
+impl Config {
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(unknown) = config.rules.disable.iter().find(|r| rules::find(r).is_none()) {
+            return Err(format!("[rules] disable: no rule is named `{unknown}` (see `elexirion rules`)"));
+        }
+        Ok(config)
+    }
+
+    /// Load `dir/elexirion.toml`; `Ok(None)` when there is none.
+    pub fn load_from_dir(dir: &Path) -> Result<Option<(PathBuf, Config)>, String> {
+        let path = dir.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Config::parse(&text).map(|c| Some((path.clone(), c))).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    /// The nearest `elexirion.toml` in `start` or a directory above it.
+    pub fn discover(start: &Path) -> Result<Option<(PathBuf, Config)>, String> {
+        for dir in start.ancestors() {
+            if let Some(found) = Config::load_from_dir(dir)? {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_parses() {
+        let config = Config::parse(
+            "[rules]\ndisable = [\"missing-impl\", \"EXR016\"]\nmax-parameters = 4\nstruct-fields-limit = 20\nmax-else-clauses = 2\n",
+        )
+        .unwrap();
+        assert_eq!(config.rules.disable, ["missing-impl", "EXR016"]);
+        assert_eq!((config.rules.max_parameters, config.rules.struct_fields_limit, config.rules.max_else_clauses), (4, 20, 2));
+        assert!(!config.rules.is_enabled("EXR011", "missing-impl"));
+        assert!(!config.rules.is_enabled("EXR016", "dynamic-atom-creation"));
+        assert!(config.rules.is_enabled("EXR005", "genserver-call-infinity"));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        assert!(Config::parse("[rules]\nmax-params = 4\n").unwrap_err().contains("max-params"));
+        assert!(Config::parse("[rules]\ndisable = [\"no-such-rule\"]\n").unwrap_err().contains("no-such-rule"));
+        assert!(Config::parse("[rules\n").is_err());
+    }
+}

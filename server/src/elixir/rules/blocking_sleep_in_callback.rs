@@ -1,0 +1,52 @@
+use super::{genserver_callbacks, Context, Rule};
+use crate::elixir::syntax::{call_name, calls_in_this_process};
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: "EXR007",
+    name: "blocking-sleep-in-callback",
+    summary: "`Process.sleep`/`:timer.sleep` inside GenServer callbacks",
+    doc: r##"## Why is this bad?
+A GenServer handles one message at a time. Sleeping in a callback blocks
+every caller queued behind it (their calls time out) and the server cannot
+answer system messages, so even a supervisor's shutdown waits.
+
+## Example
+```elixir
+def handle_info(:poll, state) do
+  Process.sleep(1_000)
+  {:noreply, poll(state)}
+end
+```
+
+## Use instead
+```elixir
+def handle_info(:poll, state) do
+  Process.send_after(self(), :poll, 1_000)
+  {:noreply, poll(state)}
+end
+```"##,
+    fix: None,
+    checks_tests: true,
+    check,
+};
+
+fn check(context: &Context, out: &mut Vec<Finding>) {
+    for module in context.modules.iter().filter(|m| m.is_genserver()) {
+        for callback in genserver_callbacks(module) {
+            let Some(body) = callback.def.body else { continue };
+            for call in calls_in_this_process(body) {
+                if call_name(call, context.source).is_some_and(|n| n.is(&["Process", ":timer"], &["sleep"])) {
+                    out.push(RULE.finding_at(
+                        call,
+                        format!(
+                            "sleeping in `{}/{}` blocks every message behind it; schedule the work with `Process.send_after/3`",
+                            callback.def.name,
+                            callback.def.arity()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+use std::collections::HashSet;
+
+use tree_sitter::Node;
+
+use super::{genserver_callbacks, Context, Rule};
+use crate::elixir::modules::ModuleDef;
+use crate::elixir::syntax::{arguments, call_name, calls_in_this_process};
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: "EXR006",
+    name: "call-self-deadlock",
+    summary: "A GenServer callback calling its own server synchronously",
+    doc: r##"## Why is this bad?
+A GenServer handles one message at a time. If a callback makes a
+synchronous call to the same server (`GenServer.call(self(), ...)`,
+`GenServer.call(__MODULE__, ...)`, or a public function of the module that
+does so), the server waits for a reply only it could send: the call times
+out after five seconds and crashes the server.
+
+## Example
+```elixir
+def handle_cast(:refresh, state) do
+  count = count()   # def count, do: GenServer.call(__MODULE__, :count)
+  {:noreply, %{state | last: count}}
+end
+```
+
+## Use instead
+```elixir
+def handle_cast(:refresh, state) do
+  {:noreply, %{state | last: do_count(state)}}
+end
+```"##,
+    fix: None,
+    checks_tests: true,
+    check,
+};
+
+fn check(context: &Context, out: &mut Vec<Finding>) {
+    for module in context.modules.iter().filter(|m| m.is_genserver()) {
+        let calling_self = functions_calling_self(module, context);
+        for callback in genserver_callbacks(module) {
+            let Some(body) = callback.def.body else { continue };
+            for call in calls_in_this_process(body) {
+                let Some(name) = call_name(call, context.source) else { continue };
+                let direct = is_self_call(call, module, context);
+                let through = (name.module.is_none() || name.module.is_some_and(|m| m == "__MODULE__" || m == module.name))
+                    && calling_self.contains(name.function);
+                if direct || through {
+                    let how = if direct { String::new() } else { format!(" (through `{}`)", name.function) };
+                    out.push(RULE.finding_at(
+                        call,
+                        format!(
+                            "`{}/{}` calls its own server synchronously{how}: it waits for a reply only it could send, and deadlocks",
+                            callback.def.name,
+                            callback.def.arity()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `GenServer.call(self() | __MODULE__ | ThisModule, ...)`.
+fn is_self_call(call: Node, module: &ModuleDef, context: &Context) -> bool {
+    let is_call = call_name(call, context.source).is_some_and(|n| n.is(&["GenServer", ":gen_server"], &["call"]));
+    is_call
+        && arguments(call).first().is_some_and(|server| {
+            let server = context.text(*server);
+            server == "self()" || server == "__MODULE__" || server == module.name
+        })
+}
+
+/// Public functions of the module whose body calls the server synchronously.
+fn functions_calling_self<'s>(module: &ModuleDef, context: &Context<'s, '_>) -> HashSet<&'s str> {
+    let mut found = HashSet::new();
+    for function in module.functions.iter().filter(|f| f.def.is_public()) {
+        let Some(body) = function.def.body else { continue };
+        if calls_in_this_process(body).into_iter().any(|call| is_self_call(call, module, context)) {
+            found.insert(&context.source[function.def.head.byte_range()]);
+        }
+    }
+    // Keep the names only.
+    found
+        .into_iter()
+        .map(|head| head.split(['(', ' ']).next().unwrap_or(head))
+        .collect()
+}

@@ -1,0 +1,60 @@
+use super::{genserver_callbacks, Context, Rule};
+use crate::elixir::syntax::{call_name, calls_in_this_process};
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: "EXR008",
+    name: "receive-in-callback",
+    summary: "A `receive` block inside a GenServer callback",
+    doc: r##"## Why is this bad?
+The GenServer owns its mailbox. A `receive` inside a callback takes
+messages meant for the server's own loop (calls, casts, system messages),
+and while it waits the server answers nothing.
+
+## Example
+```elixir
+def handle_call(:fetch, _from, state) do
+  send(state.worker, {:fetch, self()})
+  receive do
+    {:result, value} -> {:reply, value, state}
+  end
+end
+```
+
+## Use instead
+```elixir
+def handle_call(:fetch, from, state) do
+  send(state.worker, {:fetch, self()})
+  {:noreply, %{state | waiting: from}}
+end
+
+def handle_info({:result, value}, state) do
+  GenServer.reply(state.waiting, value)
+  {:noreply, %{state | waiting: nil}}
+end
+```"##,
+    fix: None,
+    checks_tests: true,
+    check,
+};
+
+fn check(context: &Context, out: &mut Vec<Finding>) {
+    for module in context.modules.iter().filter(|m| m.is_genserver()) {
+        for callback in genserver_callbacks(module) {
+            let Some(body) = callback.def.body else { continue };
+            for call in calls_in_this_process(body) {
+                if call_name(call, context.source).is_some_and(|n| n.is_local(&["receive"])) {
+                    let keyword = call.child_by_field_name("target").unwrap_or(call);
+                    out.push(RULE.finding_at(
+                        keyword,
+                        format!(
+                            "`receive` in `{}/{}` steals messages from the GenServer's own mailbox; handle them in `handle_info/2`",
+                            callback.def.name,
+                            callback.def.arity()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+use super::{Context, Rule};
+use crate::elixir::syntax::arguments;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: "EXR002",
+    name: "scattered-process-interface",
+    summary: "`GenServer.call/cast` or `Agent` calls aimed at another module's process",
+    doc: r##"## Why is this bad?
+When code all over the application sends `GenServer.call(MyApp.Cache,
+{:get, key})` directly, the message format of `MyApp.Cache` becomes a
+public contract spread across files: changing it means finding every
+caller, and nothing checks them. Keep the interaction with a process in the
+module that defines it, behind ordinary functions. Tests and scripts are
+not checked.
+
+## Example
+```elixir
+defmodule MyApp.Orders do
+  def price(item), do: GenServer.call(MyApp.PriceCache, {:get, item})
+end
+```
+
+## Use instead
+```elixir
+defmodule MyApp.PriceCache do
+  def get(item), do: GenServer.call(__MODULE__, {:get, item})
+end
+
+defmodule MyApp.Orders do
+  def price(item), do: MyApp.PriceCache.get(item)
+end
+```"##,
+    fix: None,
+    checks_tests: false,
+    check,
+};
+
+const GENSERVER_FUNCTIONS: &[&str] = &["call", "cast"];
+const AGENT_FUNCTIONS: &[&str] = &["get", "update", "get_and_update", "cast"];
+
+fn check(context: &Context, out: &mut Vec<Finding>) {
+    for &super::NamedCall { node: call, name } in &context.calls {
+        if !(name.is(&["GenServer"], GENSERVER_FUNCTIONS) || name.is(&["Agent"], AGENT_FUNCTIONS)) {
+            continue;
+        }
+        let Some(server) = arguments(call).first().copied().filter(|s| s.kind() == "alias") else { continue };
+        let target = context.text(server);
+        let Some(module) = context.module_of(call) else { continue };
+        if names_same_module(target, &module.name) {
+            continue;
+        }
+        out.push(RULE.finding_at(
+            server,
+            format!(
+                "`{}.{}` to `{target}` from `{}` spreads `{target}`'s message format; call a function of `{target}` instead",
+                name.module.unwrap_or_default(),
+                name.function,
+                module.name
+            ),
+        ));
+    }
+}
+
+/// `Cache` names `MyApp.Cache` (through an alias) as far as we can tell.
+fn names_same_module(target: &str, module: &str) -> bool {
+    target == module || module.ends_with(&format!(".{target}"))
+}
