@@ -99,3 +99,95 @@ fn unreadable_files_and_missing_paths_are_clear_errors() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no/such/dir: no such file or directory"));
 }
+
+#[test]
+fn the_rules_documentation_is_generated_from_the_rules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(support::binary()).args(["rules", "--markdown"]).output().unwrap();
+    let committed = fs::read_to_string(root.join("docs/rules.md")).unwrap();
+    assert!(
+        stdout(&output) == committed,
+        "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
+    );
+    let listing = stdout(&Command::new(support::binary()).arg("rules").output().unwrap());
+    assert_eq!(listing.lines().count(), 20, "{listing}");
+    assert!(listing.contains("EXR011  missing-impl"), "{listing}");
+}
+
+const SERVER_WITHOUT_IMPL: &str = "defmodule Worker do
+  use GenServer
+
+  def init(state), do: {:ok, state}
+
+  def handle_info(:tick, state), do: {:noreply, state}
+
+  def handle_call(:get, _from, state), do: {:reply, state, state}
+end
+";
+
+#[test]
+fn check_fix_applies_safe_fixes_until_nothing_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lib/worker.ex", SERVER_WITHOUT_IMPL);
+    let output = check(&["--fix", "lib"], dir.path());
+    let fixed = fs::read_to_string(dir.path().join("lib/worker.ex")).unwrap();
+    assert_eq!(
+        fixed,
+        "defmodule Worker do
+  require Logger
+  use GenServer
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_info(:tick, state), do: {:noreply, state}
+
+  def handle_info(message, state) do
+    Logger.warning(\"#{inspect(__MODULE__)} received an unexpected message: #{inspect(message)}\")
+    {:noreply, state}
+  end
+
+  @impl true
+  def handle_call(:get, _from, state), do: {:reply, state, state}
+end
+"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("lib/worker.ex: applied 4 fixes"), "{output:?}");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("0 errors, 0 warnings"), "{}", stdout(&output));
+
+    // Nothing left: a second run changes nothing.
+    let again = check(&["--fix", "lib"], dir.path());
+    assert!(String::from_utf8_lossy(&again.stderr).is_empty(), "{again:?}");
+    assert_eq!(fs::read_to_string(dir.path().join("lib/worker.ex")).unwrap(), fixed);
+}
+
+#[test]
+fn unsafe_fixes_are_not_applied_and_broken_files_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let unsafe_only = "defmodule Status do\n  def parse(s), do: String.to_atom(s)\nend\n";
+    write(dir.path(), "lib/status.ex", unsafe_only);
+    let broken = format!("{SERVER_WITHOUT_IMPL}\ndefmodule Broken do\n  def f(x), do: [x\nend\n");
+    write(dir.path(), "lib/broken.ex", &broken);
+    let output = check(&["--fix", "lib"], dir.path());
+    assert_eq!(fs::read_to_string(dir.path().join("lib/status.ex")).unwrap(), unsafe_only);
+    assert!(stdout(&output).contains("EXR016"), "{}", stdout(&output));
+    // Fixes on a file with a syntax error still apply when they add none.
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn configuration_turns_rules_off_and_bad_configuration_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lib/worker.ex", SERVER_WITHOUT_IMPL);
+    assert!(stdout(&check(&["lib"], dir.path())).contains("EXR011"));
+    write(dir.path(), "elexirion.toml", "[rules]\ndisable = [\"missing-impl\", \"EXR010\"]\n");
+    let text = stdout(&check(&["lib"], dir.path()));
+    assert!(!text.contains("EXR011") && !text.contains("EXR010"), "{text}");
+
+    write(dir.path(), "elexirion.toml", "[rules]\ndisable = [\"missing-impls\"]\n");
+    let output = check(&["lib"], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no rule is named `missing-impls`"), "{output:?}");
+}

@@ -56,9 +56,10 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
 
 /// `conn.field` inside the closure, where `conn` comes from outside it.
 fn closure_field_reads(closure: Node, context: &Context, out: &mut Vec<Finding>) {
+    // Parameters of this closure or of any `fn` nested in it shadow outer names.
     let mut bound_inside = HashSet::new();
-    for clause in named_children(closure).into_iter().filter(|c| c.kind() == "stab_clause") {
-        if let Some(params) = clause.child_by_field_name("left") {
+    walk(closure, &mut |node| {
+        if let Some(params) = node.child_by_field_name("left").filter(|_| node.kind() == "stab_clause") {
             walk(params, &mut |n| {
                 if n.kind() == "identifier" {
                     bound_inside.insert(text(n, context.source));
@@ -66,7 +67,8 @@ fn closure_field_reads(closure: Node, context: &Context, out: &mut Vec<Finding>)
                 true
             });
         }
-    }
+        true
+    });
     let mut reported = HashSet::new();
     walk(closure, &mut |node| {
         let Some((variable, field)) = field_read(node, context) else { return true };
