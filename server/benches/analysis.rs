@@ -123,6 +123,11 @@ fn main() {
         println!("  one-character edit, re-analysis:  median {}  p95 {}", ms(median), ms(p95));
     }
 
+    // A file of typical size: what most keystrokes cost.
+    let typical = elixir_file(300, false);
+    let (median, p95) = edit_in_the_middle(&typical, 200);
+    println!("{}-line file, one-character edit, re-analysis:  median {}  p95 {}", typical.lines().count(), ms(median), ms(p95));
+
     let generated;
     let dir = match &dir_arg {
         Some(dir) => PathBuf::from(dir),

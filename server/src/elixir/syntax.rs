@@ -252,17 +252,21 @@ pub fn is_test_or_script(path: Option<&str>) -> bool {
 }
 
 /// The nodes the rules start from, found in one walk over the tree that
-/// compares numeric kind ids rather than kind names.
+/// compares numeric kind ids rather than kind names. Rules then answer
+/// "what contains this node" by comparing ranges: `Node::parent` has to
+/// search down from the root every time, too slow to call per node.
 pub struct NodesOfInterest<'t> {
     pub calls: Vec<Node<'t>>,
     pub comments: Vec<Node<'t>>,
     pub quoted_atoms: Vec<Node<'t>>,
+    pub anonymous_functions: Vec<Node<'t>>,
 }
 
 struct KindIds {
     call: u16,
     comment: u16,
     quoted_atom: u16,
+    anonymous_function: u16,
 }
 
 fn kind_ids() -> &'static KindIds {
@@ -273,6 +277,7 @@ fn kind_ids() -> &'static KindIds {
             call: language.id_for_node_kind("call", true),
             comment: language.id_for_node_kind("comment", true),
             quoted_atom: language.id_for_node_kind("quoted_atom", true),
+            anonymous_function: language.id_for_node_kind("anonymous_function", true),
         }
     })
 }
@@ -280,7 +285,12 @@ fn kind_ids() -> &'static KindIds {
 impl<'t> NodesOfInterest<'t> {
     pub fn collect(tree: &'t Tree) -> Self {
         let ids = kind_ids();
-        let mut nodes = NodesOfInterest { calls: Vec::new(), comments: Vec::new(), quoted_atoms: Vec::new() };
+        let mut nodes = NodesOfInterest {
+            calls: Vec::new(),
+            comments: Vec::new(),
+            quoted_atoms: Vec::new(),
+            anonymous_functions: Vec::new(),
+        };
         let mut cursor = tree.walk();
         loop {
             let node = cursor.node();
@@ -291,6 +301,8 @@ impl<'t> NodesOfInterest<'t> {
                 nodes.comments.push(node);
             } else if kind == ids.quoted_atom {
                 nodes.quoted_atoms.push(node);
+            } else if kind == ids.anonymous_function {
+                nodes.anonymous_functions.push(node);
             }
             if cursor.goto_first_child() {
                 continue;
@@ -302,4 +314,9 @@ impl<'t> NodesOfInterest<'t> {
             }
         }
     }
+}
+
+/// Whether `outer` contains `inner` (by byte range).
+pub fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
 }

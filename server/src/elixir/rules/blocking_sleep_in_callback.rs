@@ -1,5 +1,4 @@
 use super::{genserver_callbacks, Context, Rule};
-use crate::elixir::syntax::{call_name, calls_in_this_process};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -35,10 +34,10 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in context.modules.iter().filter(|m| m.is_genserver()) {
         for callback in genserver_callbacks(module) {
             let Some(body) = callback.def.body else { continue };
-            for call in calls_in_this_process(body) {
-                if call_name(call, context.source).is_some_and(|n| n.is(&["Process", ":timer"], &["sleep"])) {
+            for call in context.calls_in_this_process(body) {
+                if call.name.is(&["Process", ":timer"], &["sleep"]) {
                     out.push(RULE.finding_at(
-                        call,
+                        call.node,
                         format!(
                             "sleeping in `{}/{}` blocks every message behind it; schedule the work with `Process.send_after/3`",
                             callback.def.name,

@@ -1,6 +1,6 @@
 use super::{Context, Rule};
 use crate::elixir::modules::{Function, ModuleDef};
-use crate::elixir::syntax::{call_name, calls_in_this_process, named_children, statements};
+use crate::elixir::syntax::{named_children, statements};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
 pub const RULE: Rule = Rule {
@@ -50,8 +50,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in context.modules.iter().filter(|m| m.is_genserver()) {
         for init in module.clauses("init", 1) {
             let Some(body) = init.def.body else { continue };
-            for call in calls_in_this_process(body) {
-                let Some(name) = call_name(call, context.source) else { continue };
+            for &super::NamedCall { node: call, name } in context.calls_in_this_process(body) {
                 let Some(target) = name.module else { continue };
                 let blocking = IO_MODULES.contains(&target)
                     || target == "Repo"

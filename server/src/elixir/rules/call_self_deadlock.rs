@@ -4,7 +4,7 @@ use tree_sitter::Node;
 
 use super::{genserver_callbacks, Context, Rule};
 use crate::elixir::modules::ModuleDef;
-use crate::elixir::syntax::{arguments, call_name, calls_in_this_process};
+use crate::elixir::syntax::{arguments, CallName};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -42,9 +42,8 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let calling_self = functions_calling_self(module, context);
         for callback in genserver_callbacks(module) {
             let Some(body) = callback.def.body else { continue };
-            for call in calls_in_this_process(body) {
-                let Some(name) = call_name(call, context.source) else { continue };
-                let direct = is_self_call(call, module, context);
+            for &super::NamedCall { node: call, name } in context.calls_in_this_process(body) {
+                let direct = is_self_call(call, name, module, context);
                 let through = (name.module.is_none() || name.module.is_some_and(|m| m == "__MODULE__" || m == module.name))
                     && calling_self.contains(name.function);
                 if direct || through {
@@ -64,9 +63,8 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
 }
 
 /// `GenServer.call(self() | __MODULE__ | ThisModule, ...)`.
-fn is_self_call(call: Node, module: &ModuleDef, context: &Context) -> bool {
-    let is_call = call_name(call, context.source).is_some_and(|n| n.is(&["GenServer", ":gen_server"], &["call"]));
-    is_call
+fn is_self_call(call: Node, name: CallName, module: &ModuleDef, context: &Context) -> bool {
+    name.is(&["GenServer", ":gen_server"], &["call"])
         && arguments(call).first().is_some_and(|server| {
             let server = context.text(*server);
             server == "self()" || server == "__MODULE__" || server == module.name
@@ -78,7 +76,7 @@ fn functions_calling_self<'s>(module: &ModuleDef, context: &Context<'s, '_>) -> 
     let mut found = HashSet::new();
     for function in module.functions.iter().filter(|f| f.def.is_public()) {
         let Some(body) = function.def.body else { continue };
-        if calls_in_this_process(body).into_iter().any(|call| is_self_call(call, module, context)) {
+        if context.calls_in_this_process(body).any(|call| is_self_call(call.node, call.name, module, context)) {
             found.insert(&context.source[function.def.head.byte_range()]);
         }
     }

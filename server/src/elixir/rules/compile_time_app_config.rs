@@ -1,6 +1,5 @@
 use super::{Context, Rule};
 use crate::elixir::modules::attribute;
-use crate::elixir::syntax::{calls, call_name};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
 pub const RULE: Rule = Rule {
@@ -39,8 +38,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in &context.modules {
         for statement in &module.statements {
             let Some((name, Some(value))) = attribute(*statement, context.source) else { continue };
-            for call in calls(value) {
-                let Some(call_name) = call_name(call, context.source) else { continue };
+            for &super::NamedCall { node: call, name: call_name } in context.calls_within(value) {
                 if !call_name.is(&["Application"], &["get_env", "fetch_env", "fetch_env!"]) {
                     continue;
                 }

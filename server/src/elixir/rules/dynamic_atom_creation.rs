@@ -52,7 +52,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let writes_macros = module.is_some_and(|m| m.functions.iter().any(|f| f.def.keyword.starts_with("defmacro")));
         let function = context.function_of(node);
         // `def to_atom(...)` and friends define the conversion itself.
-        let defines_conversion = function.as_ref().is_some_and(|f| f.name.contains("atom"));
+        let defines_conversion = function.is_some_and(|f| f.name.contains("atom"));
         !in_mix_task
             && !writes_macros
             && !defines_conversion

@@ -30,7 +30,7 @@ use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
 use super::modules::{self, Function, ModuleDef, GENSERVER_CALLBACKS};
-
+use super::syntax::{contains, FunctionDef};
 use super::settings::RuleSettings;
 use crate::finding::{Applicability, Finding, Severity};
 
@@ -113,6 +113,11 @@ pub struct Context<'a, 't> {
     /// Every comment (for suppressions) and quoted atom, from the same walk.
     pub comments: Vec<Node<'t>>,
     pub quoted_atoms: Vec<Node<'t>>,
+    /// Every `fn`, function definition and `quote` block, in document order,
+    /// to tell what encloses a node without walking up the tree.
+    anonymous_functions: Vec<Node<'t>>,
+    definitions: Vec<super::syntax::FunctionDef<'t>>,
+    quotes: Vec<Node<'t>>,
     /// The file's path, when known (tests and scripts are treated apart).
     pub path: Option<&'a str>,
     pub settings: &'a RuleSettings,
@@ -131,12 +136,49 @@ impl<'a, 't> Context<'a, 't> {
             .filter(|c| c.name.is_local(&["defmodule"]))
             .filter_map(|c| modules::module_def(c.node, source))
             .collect();
-        Self { source, tree, modules, calls, comments: nodes.comments, quoted_atoms: nodes.quoted_atoms, path, settings }
+        let definitions = calls
+            .iter()
+            .filter(|c| c.name.is_local(&["def", "defp", "defmacro", "defmacrop"]))
+            .filter_map(|c| super::syntax::function_def(c.node, source))
+            .collect();
+        let quotes = calls.iter().filter(|c| c.name.is_local(&["quote"])).map(|c| c.node).collect();
+        Self {
+            source,
+            tree,
+            modules,
+            calls,
+            comments: nodes.comments,
+            quoted_atoms: nodes.quoted_atoms,
+            anonymous_functions: nodes.anonymous_functions,
+            definitions,
+            quotes,
+            path,
+            settings,
+        }
     }
 
     /// Calls named `module.function` for any of the given modules and functions.
     pub fn calls_to<'c>(&'c self, modules: &'c [&str], functions: &'c [&str]) -> impl Iterator<Item = Node<'t>> + 'c {
         self.calls.iter().filter(move |call| call.name.is(modules, functions)).map(|call| call.node)
+    }
+
+    /// The calls inside `node`, in order (a binary search: calls are sorted).
+    pub fn calls_within(&self, node: Node) -> impl Iterator<Item = &NamedCall<'a, 't>> {
+        let first = self.calls.partition_point(|c| c.node.start_byte() < node.start_byte());
+        let end = node.end_byte();
+        self.calls[first..].iter().take_while(move |c| c.node.start_byte() < end).filter(move |c| c.node.end_byte() <= end)
+    }
+
+    /// The calls inside `node` that run in the same process: those inside an
+    /// anonymous function (which may run elsewhere, or later) are left out.
+    pub fn calls_in_this_process(&self, node: Node<'t>) -> impl Iterator<Item = &NamedCall<'a, 't>> {
+        let closures: Vec<Node> = self
+            .anonymous_functions
+            .iter()
+            .copied()
+            .filter(|f| contains(node, *f) && *f != node)
+            .collect();
+        self.calls_within(node).filter(move |call| !closures.iter().any(|f| contains(*f, call.node)))
     }
 
     pub fn text(&self, node: Node) -> &'a str {
@@ -157,27 +199,14 @@ impl<'a, 't> Context<'a, 't> {
 
     /// The innermost function clause around `node`, including `def`s that
     /// macros write inside `quote` blocks.
-    pub fn function_of(&self, node: Node<'t>) -> Option<super::syntax::FunctionDef<'t>> {
-        let mut current = node.parent();
-        while let Some(ancestor) = current {
-            if let Some(def) = super::syntax::function_def(ancestor, self.source) {
-                return Some(def);
-            }
-            current = ancestor.parent();
-        }
-        None
+    pub fn function_of(&self, node: Node<'t>) -> Option<&FunctionDef<'t>> {
+        let candidates = self.definitions.partition_point(|d| d.node.start_byte() <= node.start_byte());
+        self.definitions[..candidates].iter().rev().find(|d| contains(d.node, node) && d.node != node)
     }
 
     /// Whether `node` sits inside a `quote` block (code written by a macro).
     pub fn in_quote(&self, node: Node) -> bool {
-        let mut current = node.parent();
-        while let Some(ancestor) = current {
-            if super::syntax::call_name(ancestor, self.source).is_some_and(|n| n.is_local(&["quote"])) {
-                return true;
-            }
-            current = ancestor.parent();
-        }
-        false
+        self.quotes.iter().any(|q| contains(*q, node))
     }
 }
 

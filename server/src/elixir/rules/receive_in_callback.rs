@@ -1,5 +1,4 @@
 use super::{genserver_callbacks, Context, Rule};
-use crate::elixir::syntax::{call_name, calls_in_this_process};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -42,9 +41,9 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in context.modules.iter().filter(|m| m.is_genserver()) {
         for callback in genserver_callbacks(module) {
             let Some(body) = callback.def.body else { continue };
-            for call in calls_in_this_process(body) {
-                if call_name(call, context.source).is_some_and(|n| n.is_local(&["receive"])) {
-                    let keyword = call.child_by_field_name("target").unwrap_or(call);
+            for call in context.calls_in_this_process(body) {
+                if call.name.is_local(&["receive"]) {
+                    let keyword = call.node.child_by_field_name("target").unwrap_or(call.node);
                     out.push(RULE.finding_at(
                         keyword,
                         format!(

@@ -1,5 +1,5 @@
 use super::{Context, Rule};
-use crate::elixir::syntax::{arguments, call_name, calls};
+use crate::elixir::syntax::arguments;
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -35,9 +35,9 @@ def terminate(_reason, file), do: File.close(file)
 fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in context.modules.iter().filter(|m| m.is_genserver()) {
         let Some(terminate) = module.clauses("terminate", 2).next() else { continue };
-        let traps_exits = calls(module.node).into_iter().any(|call| {
-            call_name(call, context.source).is_some_and(|n| n.is(&["Process", ":erlang"], &["flag", "process_flag"]))
-                && arguments(call).first().is_some_and(|flag| context.text(*flag) == ":trap_exit")
+        let traps_exits = context.calls_within(module.node).any(|call| {
+            call.name.is(&["Process", ":erlang"], &["flag", "process_flag"])
+                && arguments(call.node).first().is_some_and(|flag| context.text(*flag) == ":trap_exit")
         });
         if !traps_exits {
             out.push(RULE.finding_at(

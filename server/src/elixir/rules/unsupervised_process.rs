@@ -1,5 +1,4 @@
 use super::{Context, Rule};
-use crate::elixir::syntax::call_name;
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -47,10 +46,9 @@ const STARTERS: &[&str] =
 /// process's lifetime: it is not orphaned.
 fn manages_lifecycle(function: &crate::elixir::syntax::FunctionDef, context: &Context) -> bool {
     let Some(body) = function.body else { return false };
-    crate::elixir::syntax::calls(body).into_iter().any(|call| {
-        call_name(call, context.source).is_some_and(|n| {
-            n.is_local(&["receive"]) || n.is(&["Process"], &["monitor", "link", "exit"]) || n.is(&["Task"], &["await", "yield"])
-        })
+    context.calls_within(body).any(|call| {
+        let n = call.name;
+        n.is_local(&["receive"]) || n.is(&["Process"], &["monitor", "link", "exit"]) || n.is(&["Task"], &["await", "yield"])
     })
 }
 
@@ -69,7 +67,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let module = context.module_of(call);
         let in_supervision = STARTERS.contains(&function.name.as_str())
             || module.is_some_and(|m| m.uses("Mix.Task") || m.name.starts_with("Mix.") || m.is_supervisor());
-        if in_supervision || manages_lifecycle(&function, context) {
+        if in_supervision || manages_lifecycle(function, context) {
             continue;
         }
         out.push(RULE.finding_at(
