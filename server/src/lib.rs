@@ -10,3 +10,4 @@ pub mod document;
 pub mod elixir;
 pub mod finding;
 pub mod lsp;
+pub mod pipeline;

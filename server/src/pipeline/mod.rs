@@ -1,0 +1,3 @@
+//! Pipeline files (pipeline_ex YAML): parsing, the schema, validation.
+
+pub mod yaml;

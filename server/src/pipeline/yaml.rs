@@ -1,0 +1,424 @@
+//! YAML as the pipeline tools need it: values with exact byte ranges, read
+//! from tree-sitter-yaml so that a half-typed file still yields everything
+//! outside its broken part.
+
+use std::ops::Range;
+
+use tree_sitter::{Node, Parser, Tree};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlNode {
+    pub range: Range<usize>,
+    pub value: YamlValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum YamlValue {
+    Map(Vec<Entry>),
+    Seq(Vec<YamlNode>),
+    Scalar(Scalar),
+    /// An empty value (`key:` with nothing after it) or `null`/`~`.
+    Null,
+    /// Something we do not model (an alias, or a broken region).
+    Other,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_range: Range<usize>,
+    pub value: YamlNode,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar {
+    /// The decoded text (quotes, escapes and block indentation removed).
+    pub text: String,
+    pub kind: ScalarKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarKind {
+    String,
+    Integer,
+    Float,
+    Boolean,
+}
+
+impl YamlNode {
+    pub fn get(&self, key: &str) -> Option<&YamlNode> {
+        self.entries().iter().find(|e| e.key == key).map(|e| &e.value)
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.entries().iter().find(|e| e.key == key)
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            YamlValue::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self) -> &[YamlNode] {
+        match &self.value {
+            YamlValue::Seq(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            YamlValue::Scalar(scalar) => Some(&scalar.text),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.value == YamlValue::Null
+    }
+
+    /// The value as JSON: strings stay strings, numbers and booleans become
+    /// JSON numbers and booleans.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.value {
+            YamlValue::Map(entries) => Value::Object(entries.iter().map(|e| (e.key.clone(), e.value.to_json())).collect()),
+            YamlValue::Seq(items) => Value::Array(items.iter().map(YamlNode::to_json).collect()),
+            YamlValue::Scalar(Scalar { text, kind }) => match kind {
+                ScalarKind::String => Value::String(text.clone()),
+                ScalarKind::Boolean => Value::Bool(matches!(text.as_str(), "true" | "True" | "TRUE")),
+                ScalarKind::Integer => text.replace('_', "").parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::String(text.clone())),
+                ScalarKind::Float => text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or_else(|| Value::String(text.clone())),
+            },
+            YamlValue::Null | YamlValue::Other => Value::Null,
+        }
+    }
+
+    /// What the value is, for messages: "a string", "a list", ...
+    pub fn describe(&self) -> &'static str {
+        match &self.value {
+            YamlValue::Map(_) => "a mapping",
+            YamlValue::Seq(_) => "a list",
+            YamlValue::Scalar(Scalar { kind: ScalarKind::String, .. }) => "a string",
+            YamlValue::Scalar(Scalar { kind: ScalarKind::Integer, .. }) => "an integer",
+            YamlValue::Scalar(Scalar { kind: ScalarKind::Float, .. }) => "a number",
+            YamlValue::Scalar(Scalar { kind: ScalarKind::Boolean, .. }) => "a boolean",
+            YamlValue::Null => "empty",
+            YamlValue::Other => "an unsupported value",
+        }
+    }
+}
+
+/// A parsed YAML document: its first document's value, and syntax errors.
+pub struct YamlDocument {
+    pub tree: Tree,
+    pub root: Option<YamlNode>,
+    pub errors: Vec<(Range<usize>, String)>,
+}
+
+pub fn parse(source: &str) -> YamlDocument {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_yaml::LANGUAGE.into())
+        .expect("the bundled tree-sitter-yaml grammar matches the tree-sitter library");
+    let tree = parser.parse(source, None).expect("parsing without a timeout always yields a tree");
+    let root = first_document_value(tree.root_node()).map(|n| convert(n, source));
+    let mut errors = Vec::new();
+    collect_errors(tree.root_node(), source, &mut errors);
+    YamlDocument { tree, root, errors }
+}
+
+fn first_document_value(stream: Node) -> Option<Node> {
+    let mut cursor = stream.walk();
+    let document = stream.named_children(&mut cursor).find(|c| c.kind() == "document")?;
+    let mut cursor = document.walk();
+    let value = document.named_children(&mut cursor).find(|c| matches!(c.kind(), "block_node" | "flow_node"));
+    value
+}
+
+fn named_children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect()
+}
+
+fn convert(node: Node, source: &str) -> YamlNode {
+    let range = node.byte_range();
+    let value = match node.kind() {
+        "block_node" | "flow_node" => {
+            // Skip anchors and tags; convert the content.
+            let content = named_children(node)
+                .into_iter()
+                .find(|c| !matches!(c.kind(), "anchor" | "tag"));
+            return match content {
+                Some(content) => YamlNode { range, value: convert(content, source).value },
+                None => YamlNode { range, value: YamlValue::Null },
+            };
+        }
+        "block_mapping" | "flow_mapping" => YamlValue::Map(
+            named_children(node).into_iter().filter_map(|pair| mapping_entry(pair, source)).collect(),
+        ),
+        "block_sequence" => YamlValue::Seq(
+            named_children(node)
+                .into_iter()
+                .filter(|item| item.kind() == "block_sequence_item")
+                .map(|item| match named_children(item).first() {
+                    Some(value) => convert(*value, source),
+                    None => YamlNode { range: item.end_byte()..item.end_byte(), value: YamlValue::Null },
+                })
+                .collect(),
+        ),
+        "flow_sequence" => YamlValue::Seq(
+            named_children(node)
+                .into_iter()
+                .map(|item| match item.kind() {
+                    "flow_pair" => YamlNode {
+                        range: item.byte_range(),
+                        value: YamlValue::Map(mapping_entry(item, source).into_iter().collect()),
+                    },
+                    _ => convert(item, source),
+                })
+                .collect(),
+        ),
+        "plain_scalar" => plain_scalar(node, source),
+        "double_quote_scalar" => string(double_quoted(&source[node.byte_range()])),
+        "single_quote_scalar" => {
+            let text = &source[node.byte_range()];
+            string(text[1..text.len().saturating_sub(1).max(1)].replace("''", "'"))
+        }
+        "block_scalar" => {
+            let end = block_scalar_end(node, source);
+            // Clip chomping keeps the last line break only if there is one.
+            let has_final_break = source[end..].starts_with('\n') || source[end..].starts_with("\r\n") || source[node.start_byte()..end].ends_with('\n');
+            string(block_scalar(&source[node.start_byte()..end], has_final_break))
+        }
+        _ => YamlValue::Other,
+    };
+    YamlNode { range, value }
+}
+
+fn string(text: String) -> YamlValue {
+    YamlValue::Scalar(Scalar { text, kind: ScalarKind::String })
+}
+
+fn plain_scalar(node: Node, source: &str) -> YamlValue {
+    let text = source[node.byte_range()].to_string();
+    let kind = match named_children(node).first().map(|c| c.kind()) {
+        Some("null_scalar") => return YamlValue::Null,
+        Some("integer_scalar") => ScalarKind::Integer,
+        Some("float_scalar") => ScalarKind::Float,
+        Some("boolean_scalar") => ScalarKind::Boolean,
+        _ => ScalarKind::String,
+    };
+    // A plain scalar over several lines folds its line breaks into spaces.
+    let text = if text.contains('\n') { text.split_whitespace().collect::<Vec<_>>().join(" ") } else { text };
+    YamlValue::Scalar(Scalar { text, kind })
+}
+
+fn mapping_entry(pair: Node, source: &str) -> Option<Entry> {
+    match pair.kind() {
+        "block_mapping_pair" | "flow_pair" => {
+            let key = pair.child_by_field_name("key")?;
+            let key_text = match convert(key, source).value {
+                YamlValue::Scalar(scalar) => scalar.text,
+                _ => source[key.byte_range()].to_string(),
+            };
+            let value = match pair.child_by_field_name("value") {
+                Some(value) => convert(value, source),
+                None => YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
+            };
+            Some(Entry { key: key_text, key_range: key.byte_range(), value })
+        }
+        // `{a}`: a key without a value.
+        "flow_node" => Some(Entry {
+            key: source[pair.byte_range()].to_string(),
+            key_range: pair.byte_range(),
+            value: YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
+        }),
+        _ => None,
+    }
+}
+
+fn double_quoted(text: &str) -> String {
+    let inner = &text[1..text.len().saturating_sub(1).max(1)];
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('"') => out.push('"'),
+            Some('\\') => out.push('\\'),
+            Some('/') => out.push('/'),
+            Some(' ') => out.push(' '),
+            Some('\n') => {
+                while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                    chars.next();
+                }
+            }
+            Some(kind @ ('x' | 'u' | 'U')) => {
+                let digits = match kind {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let hex: String = chars.by_ref().take(digits).collect();
+                if let Some(decoded) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(decoded);
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Where a block scalar's text ends: with keep chomping (`|+`), the blank
+/// lines after its last line (outside the node) belong to it too.
+fn block_scalar_end(node: Node, source: &str) -> usize {
+    // Trailing blanks on the last line are content, though outside the node.
+    let after = &source[node.end_byte()..];
+    let blanks = after.len() - after.trim_start_matches([' ', '\t']).len();
+    let end = node.end_byte() + if after[blanks..].starts_with('\n') || after[blanks..].is_empty() { blanks } else { 0 };
+    let header = source[node.byte_range()].lines().next().unwrap_or("");
+    if !header.split('#').next().unwrap_or("").contains('+') {
+        return end;
+    }
+    let rest = &source[end..];
+    let blank: usize = rest.split_inclusive('\n').take_while(|l| l.trim().is_empty() && l.ends_with('\n')).map(str::len).sum();
+    end + blank
+}
+
+/// `|` and `>` block scalars, with chomping (`-`, `+`) and an explicit
+/// indentation indicator.
+fn block_scalar(text: &str, has_final_break: bool) -> String {
+    let (header, body) = text.split_once('\n').unwrap_or((text, ""));
+    let header = header.split('#').next().unwrap_or("").trim();
+    let folded = header.starts_with('>');
+    let chomping = if header.contains('-') { '-' } else if header.contains('+') { '+' } else { ' ' };
+    let lines: Vec<&str> = body.split('\n').collect();
+    let explicit = header.chars().find(|c| c.is_ascii_digit()).and_then(|c| c.to_digit(10)).map(|d| d as usize);
+    let indent = explicit.unwrap_or_else(|| {
+        lines.iter().find(|l| !l.trim().is_empty()).map_or(0, |l| l.len() - l.trim_start_matches(' ').len())
+    });
+    let content: Vec<&str> = lines.iter().map(|l| if l.len() >= indent { &l[indent..] } else { "" }).collect();
+    let mut out = String::new();
+    if folded {
+        let mut previous_blank = true;
+        for line in &content {
+            if line.is_empty() {
+                out.push('\n');
+                previous_blank = true;
+            } else {
+                if !previous_blank && !line.starts_with(' ') && !out.ends_with('\n') {
+                    out.push(' ');
+                } else if !previous_blank {
+                    out.push('\n');
+                }
+                out.push_str(line);
+                previous_blank = false;
+            }
+        }
+        out.push('\n');
+    } else {
+        out = content.join("\n");
+    }
+    let trimmed = out.trim_end_matches('\n');
+    match chomping {
+        '-' => trimmed.to_string(),
+        '+' => out,
+        _ if trimmed.is_empty() || !has_final_break => trimmed.to_string(),
+        _ => format!("{trimmed}\n"),
+    }
+}
+
+/// YAML syntax errors, one per broken region, on its first line.
+fn collect_errors(root: Node, source: &str, out: &mut Vec<(Range<usize>, String)>) {
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        let descend = if node.is_missing() {
+            out.push((node.start_byte()..node.start_byte(), format!("YAML syntax error: missing `{}`", node.kind())));
+            false
+        } else if node.is_error() {
+            let text = &source[node.byte_range()];
+            let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_end();
+            let start = node.start_byte() + text.find(first_line.trim_start()).unwrap_or(0);
+            let range = start..start + first_line.trim_start().len();
+            out.push((range, "YAML syntax error: this could not be parsed".to_string()));
+            false
+        } else {
+            node.has_error()
+        };
+        if descend && cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(source: &str) -> YamlNode {
+        parse(source).root.expect("a value")
+    }
+
+    #[test]
+    fn mappings_sequences_and_scalars_keep_their_ranges() {
+        let source = "workflow:\n  name: demo # c\n  steps:\n    - name: \"a\\tb\"\n      n: 3\n    - {type: 'it''s', x: ~}\n";
+        let doc = root(source);
+        let workflow = doc.get("workflow").unwrap();
+        let name = workflow.get("name").unwrap();
+        assert_eq!(name.as_str(), Some("demo"));
+        assert_eq!(&source[name.range.clone()], "demo");
+        let steps = workflow.get("steps").unwrap().items();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[0].get("name").unwrap().as_str(), Some("a\tb"));
+        assert_eq!(steps[0].get("n").unwrap().describe(), "an integer");
+        assert_eq!(steps[1].get("type").unwrap().as_str(), Some("it's"));
+        assert!(steps[1].get("x").unwrap().is_null());
+        let key = workflow.entry("steps").unwrap();
+        assert_eq!(&source[key.key_range.clone()], "steps");
+    }
+
+    #[test]
+    fn block_scalars_are_decoded() {
+        let doc = root("a: |\n  one\n  two\n\nb: >-\n  folded\n  line\n\n  para\nc: |+\n  keep\n\nd: x\n");
+        assert_eq!(doc.get("a").unwrap().as_str(), Some("one\ntwo\n"));
+        assert_eq!(doc.get("b").unwrap().as_str(), Some("folded line\npara"));
+        assert_eq!(doc.get("c").unwrap().as_str(), Some("keep\n\n"));
+    }
+
+    #[test]
+    fn a_broken_region_keeps_the_rest() {
+        let source = "workflow:\n  name: x\n  steps:\n    - name: a\n      prompt: [\n  after: 1\n";
+        let document = parse(source);
+        assert!(!document.errors.is_empty());
+        let root = document.root.expect("still a value");
+        assert_eq!(root.get("workflow").and_then(|w| w.get("name")).and_then(YamlNode::as_str), Some("x"));
+    }
+
+    #[test]
+    fn empty_values_are_null() {
+        let doc = root("a:\nb: null\n");
+        assert!(doc.get("a").unwrap().is_null());
+        assert!(doc.get("b").unwrap().is_null());
+    }
+}
