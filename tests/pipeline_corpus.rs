@@ -28,3 +28,55 @@ fn every_corpus_file_decodes_as_a_full_yaml_parser_decodes_it() {
         assert_eq!(ours, theirs, "{}", path.display());
     }
 }
+
+/// Files pipeline_ex's `Pipeline.Config.load_workflow` rejects (as its README
+/// explains: no `workflow:` root, a string `prompt:`, the test-only
+/// `test_echo` type, a step without its prompt). Every other file is accepted.
+const REJECTED: &[&str] = &[
+    "blog_generator.yaml",
+    "examples__claude_output_formats_test.yaml",
+    "examples__context_management_example.yaml",
+    "examples__data_transform_example.yaml",
+    "examples__hooks_example.yaml",
+    "examples__memory_compaction_example.yaml",
+    "examples__meta__genesis_example.yaml",
+    "examples__subagents_example.yaml",
+    "generated_pipeline.yaml",
+    "test__fixtures__pipelines__context_inherit_test.yaml",
+    "test__fixtures__pipelines__nested_with_error.yaml",
+    "test__fixtures__pipelines__output_extraction_test.yaml",
+    "test__fixtures__pipelines__test_nested_basic.yaml",
+];
+
+#[test]
+fn validation_agrees_with_pipeline_ex_on_every_corpus_file() {
+    use elexirion::finding::Severity;
+    use elexirion::pipeline::validate::{validate, ValidationContext};
+
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/pipelines/pipeline_ex");
+    let context = ValidationContext { workspace: Some(&workspace) };
+    let mut accepted = 0;
+    for path in corpus() {
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let findings = validate(&source, &context);
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        if REJECTED.contains(&name.as_str()) {
+            assert!(errors > 0, "{name}: pipeline_ex rejects it, but no error was found");
+        } else {
+            assert_eq!(errors, 0, "{name}: pipeline_ex accepts it, but errors were found: {findings:#?}");
+            accepted += 1;
+        }
+        // What each file gets, line by line, for review.
+        let rendered: String = findings
+            .iter()
+            .map(|f| {
+                let line = source[..f.range.start].matches('\n').count() + 1;
+                let column = source[..f.range.start].rsplit('\n').next().unwrap().chars().count() + 1;
+                format!("{line}:{column} {} {} {} `{}`\n", f.severity.as_str(), f.code, f.message, &source[f.range.clone()].lines().next().unwrap_or(""))
+            })
+            .collect();
+        insta::assert_snapshot!(format!("corpus__{name}"), rendered);
+    }
+    assert_eq!(accepted, corpus().len() - REJECTED.len());
+}

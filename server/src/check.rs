@@ -101,20 +101,42 @@ pub fn check_file(parser: &mut ElixirParser, path: &Path, settings: &RuleSetting
     let tree = parser.parse_str(&source, None);
     let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone() };
     let findings = elixir::analyze(&source, &tree, &options);
-    let problems = if findings.is_empty() {
-        Vec::new() // the common case: no rope to build
-    } else {
-        let rope = Rope::from_str(&source);
-        findings
-            .into_iter()
-            .map(|finding| Problem {
-                start: human_position(&rope, finding.range.start),
-                end: human_position(&rope, finding.range.end),
-                finding,
-            })
-            .collect()
-    };
+    let problems = locate(&source, findings);
     CheckedFile { path: path.to_path_buf(), lines: source.lines().count(), problems, error: None }
+}
+
+/// Findings with 1-based line and column (in characters) positions.
+pub fn locate(source: &str, findings: Vec<Finding>) -> Vec<Problem> {
+    if findings.is_empty() {
+        return Vec::new(); // the common case: no rope to build
+    }
+    let rope = Rope::from_str(source);
+    findings
+        .into_iter()
+        .map(|finding| Problem {
+            start: human_position(&rope, finding.range.start),
+            end: human_position(&rope, finding.range.end),
+            finding,
+        })
+        .collect()
+}
+
+/// Validate pipeline files, with `workspace` as the root for `file` prompts.
+pub fn validate_pipelines(paths: &[PathBuf], workspace: &Path) -> Report {
+    let started = Instant::now();
+    let context = crate::pipeline::validate::ValidationContext { workspace: Some(workspace) };
+    let files = paths
+        .iter()
+        .map(|path| match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(source)) => {
+                let findings = crate::pipeline::validate::validate(&source, &context);
+                CheckedFile { path: path.clone(), lines: source.lines().count(), problems: locate(&source, findings), error: None }
+            }
+            Ok(Err(_)) => unreadable(path, "not valid UTF-8".to_string()),
+            Err(error) => unreadable(path, error.to_string()),
+        })
+        .collect();
+    Report { files, elapsed: started.elapsed() }
 }
 
 /// What `check --fix` did to one file: the number of fixes applied, or why

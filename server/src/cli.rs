@@ -48,11 +48,33 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
     },
+    /// Pipeline files (pipeline_ex YAML).
+    Pipeline {
+        #[command(subcommand)]
+        command: PipelineCommand,
+    },
+    /// Print the JSON Schema of pipeline files (for yaml-language-server).
+    Schema,
     /// List the rules, or print their documentation as Markdown.
     Rules {
         /// Print every rule's documentation (the source of docs/rules.md).
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PipelineCommand {
+    /// Validate pipeline files with the same diagnostics as the editor.
+    /// Exits 1 when a file has errors.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Root for `file` prompt paths (default: the current directory).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
     },
 }
 
@@ -76,6 +98,21 @@ pub fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Some(Command::Pipeline { command: PipelineCommand::Validate { files, format, workspace } }) => {
+            init_logging("warn");
+            if let Some(missing) = files.iter().find(|p| !p.is_file()) {
+                eprintln!("elexirion: {}: no such file", missing.display());
+                return ExitCode::from(2);
+            }
+            let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
+            let report = check::validate_pipelines(&files, &workspace);
+            print_report(&report, format)
+        }
+        Some(Command::Schema) => {
+            let schema = crate::pipeline::json_schema::json_schema();
+            let _ = std::io::stdout().lock().write_all(format!("{schema:#}\n").as_bytes());
+            ExitCode::SUCCESS
         }
         Some(Command::Rules { markdown }) => {
             let output = if markdown { rules_markdown() } else { rules_list() };
@@ -143,9 +180,14 @@ fn run_check(paths: &[PathBuf], format: Format, fix: bool, config: &Config) -> E
         }
     }
     let report = check::check_paths(paths, &config.rules);
+    print_report(&report, format)
+}
+
+/// Print a report; exit 1 when it has errors.
+fn print_report(report: &Report, format: Format) -> ExitCode {
     let output = match format {
-        Format::Text => text_report(&report),
-        Format::Json => json_report(&report),
+        Format::Text => text_report(report),
+        Format::Json => json_report(report),
     };
     // A closed pipe (`| head`) is not our failure.
     let _ = std::io::stdout().lock().write_all(output.as_bytes());

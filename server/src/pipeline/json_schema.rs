@@ -1,0 +1,86 @@
+//! The schema as JSON Schema (draft 2020-12), for yaml-language-server and
+//! other editors: generated from [`super::schema`], never written by hand.
+
+use serde_json::{json, Map, Value};
+
+use super::schema::{self, Field, Need, Shape, Support};
+
+pub fn json_schema() -> Value {
+    let mut root = object(schema::ROOT);
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    root["title"] = json!("pipeline_ex pipeline (with Elexirion's editor block)");
+    root["$defs"] = json!({
+        "step": step(),
+        "prompt": { "type": "array", "items": prompt_item() },
+    });
+    root
+}
+
+fn object(fields: &[Field]) -> Value {
+    let mut properties = Map::new();
+    for field in fields {
+        let mut property = shape(&field.shape);
+        let note = if field.support == Support::NotRun { " (documented by pipeline_ex, not run)" } else { "" };
+        property["description"] = json!(format!("{}{note}", field.doc));
+        properties.insert(field.name.to_string(), property);
+    }
+    let required: Vec<&str> = fields.iter().filter(|f| f.need == Need::Required).map(|f| f.name).collect();
+    json!({ "type": "object", "properties": properties, "required": required })
+}
+
+fn shape(shape: &Shape) -> Value {
+    match shape {
+        Shape::String => json!({ "type": "string" }),
+        Shape::Integer => json!({ "type": "integer" }),
+        Shape::Number => json!({ "type": "number" }),
+        Shape::Boolean => json!({ "type": "boolean" }),
+        Shape::Any => json!({}),
+        Shape::Enum(choices) => json!({ "enum": choices.iter().map(|c| c.value).collect::<Vec<_>>() }),
+        Shape::List(item) => json!({ "type": "array", "items": self::shape(item) }),
+        Shape::Object(fields) => object(fields),
+        Shape::MapOf(value) => json!({ "type": "object", "additionalProperties": self::shape(value) }),
+        Shape::Either(shapes) => json!({ "anyOf": shapes.iter().map(self::shape).collect::<Vec<_>>() }),
+        Shape::Prompt => json!({ "$ref": "#/$defs/prompt" }),
+        Shape::Steps => json!({ "type": "array", "items": { "$ref": "#/$defs/step" } }),
+    }
+}
+
+/// A step: `type` picks the fields (if/then per step type).
+fn step() -> Value {
+    let common = object(schema::COMMON_STEP_FIELDS);
+    let types: Vec<&str> = schema::STEP_TYPES.iter().map(|t| t.name).collect();
+    let mut base = common.clone();
+    base["properties"]["type"] = json!({ "enum": types, "description": "What the step does." });
+    let variants: Vec<Value> = schema::STEP_TYPES
+        .iter()
+        .map(|step_type| {
+            let own = object(step_type.fields);
+            json!({
+                "if": { "properties": { "type": { "const": step_type.name } } },
+                "then": { "properties": own["properties"], "required": own["required"], "description": step_type.doc },
+            })
+        })
+        .collect();
+    base["allOf"] = Value::Array(variants);
+    base
+}
+
+fn prompt_item() -> Value {
+    let types: Vec<&str> = schema::PROMPT_ITEMS.iter().map(|t| t.name).collect();
+    let variants: Vec<Value> = schema::PROMPT_ITEMS
+        .iter()
+        .map(|item| {
+            let own = object(item.fields);
+            json!({
+                "if": { "properties": { "type": { "const": item.name } } },
+                "then": { "properties": own["properties"], "required": own["required"], "description": item.doc },
+            })
+        })
+        .collect();
+    json!({
+        "type": "object",
+        "properties": { "type": { "enum": types } },
+        "required": ["type"],
+        "allOf": variants,
+    })
+}
