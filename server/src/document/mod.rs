@@ -13,15 +13,18 @@ pub use position::{byte_offset, position_at, PositionEncoding, TextPosition};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DocumentKind {
     Elixir,
+    /// A pipeline_ex YAML file.
+    Pipeline,
     Other,
 }
 
 impl DocumentKind {
-    /// Decide from the editor's language id, falling back to the file name.
-    pub fn detect(language_id: &str, path: &str) -> Self {
+    /// Decide from the editor's language id, the file name and the text.
+    pub fn detect(language_id: &str, path: &str, text: &str) -> Self {
         match language_id {
             "elixir" => DocumentKind::Elixir,
             _ if crate::elixir::is_elixir_path(path) => DocumentKind::Elixir,
+            _ if crate::pipeline::is_pipeline_file(path, text) => DocumentKind::Pipeline,
             _ => DocumentKind::Other,
         }
     }

@@ -20,6 +20,8 @@ pub struct AnalysisOptions {
     /// The file's path, when known: tests and scripts are judged apart.
     pub path: Option<String>,
     pub rules: RuleSettings,
+    /// The workspace root, when known.
+    pub workspace: Option<std::path::PathBuf>,
 }
 
 /// Elixir source files, by extension.

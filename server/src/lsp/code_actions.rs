@@ -22,7 +22,7 @@ pub const FIX_ALL: &str = "source.fixAll.elexirion";
 pub fn code_actions(state: &State, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
     let uri = &params.text_document.uri;
     let Some(mut snapshot) = state.documents().get(uri).map(|d| d.snapshot()) else { return Vec::new() };
-    if snapshot.kind != DocumentKind::Elixir {
+    if snapshot.kind == DocumentKind::Other {
         return Vec::new();
     }
     snapshot.parse();
@@ -56,7 +56,7 @@ pub fn code_actions(state: &State, params: &CodeActionParams) -> Vec<CodeActionO
     }
     let fix_all = CodeActionKind::from(FIX_ALL);
     // Only on request: fix-all is a source action, not a lightbulb entry.
-    if params.context.only.as_ref().is_some_and(|only| only.iter().any(|o| FIX_ALL.starts_with(o.as_str()))) {
+    if snapshot.kind == DocumentKind::Elixir && params.context.only.as_ref().is_some_and(|only| only.iter().any(|o| FIX_ALL.starts_with(o.as_str()))) {
         let source = text.to_string();
         if let Ok(fixed) = fixes::fix_all(&source, &options) {
             if fixed.applied > 0 {

@@ -57,6 +57,10 @@ pub fn diagnostics(snapshot: &Snapshot, options: &AnalysisOptions, encoding: Pos
 pub fn findings(snapshot: &Snapshot, options: &AnalysisOptions) -> Vec<Finding> {
     match (snapshot.kind, snapshot.tree()) {
         (DocumentKind::Elixir, Some(tree)) => elixir::analyze(&snapshot.text.to_string(), tree, options),
+        (DocumentKind::Pipeline, _) => {
+            let context = crate::pipeline::validate::ValidationContext { workspace: options.workspace.as_deref() };
+            crate::pipeline::validate::validate(&snapshot.text.to_string(), &context)
+        }
         _ => Vec::new(),
     }
 }

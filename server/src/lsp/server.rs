@@ -37,6 +37,7 @@ impl LanguageServer for Backend {
             self.state.set_encoding(encoding);
             tracing::info!(?encoding, "initialized");
             if let Some(root) = workspace_root(&params) {
+                *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
                 match Config::load_from_dir(&root) {
                     Ok(found) => self.state.set_config(found.map(|(_, c)| c).unwrap_or_default()),
                     Err(problem) => {
@@ -94,7 +95,7 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
-        let kind = DocumentKind::detect(&item.language_id, item.uri.path().as_str());
+        let kind = DocumentKind::detect(&item.language_id, item.uri.path().as_str(), &item.text);
         let opened = guard_sync("didOpen", || Document::new(&item.text, item.version, kind));
         if let Some(document) = opened {
             self.state.documents().insert(item.uri.clone(), document);

@@ -13,6 +13,8 @@ use crate::elixir::AnalysisOptions;
 pub struct State {
     encoding: RwLock<PositionEncoding>,
     config: RwLock<Config>,
+    /// The workspace root, for pipeline `file` prompts and configuration.
+    pub root: RwLock<Option<std::path::PathBuf>>,
     /// Open documents. Only the didOpen/didChange/didClose handlers write
     /// here, each before its first `.await`, so edits apply in arrival order.
     pub documents: Mutex<HashMap<Uri, Document>>,
@@ -30,6 +32,10 @@ impl State {
         *self.encoding.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = encoding;
     }
 
+    pub fn root(&self) -> Option<std::path::PathBuf> {
+        self.root.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
     pub fn set_config(&self, config: Config) {
         *self.config.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = config;
     }
@@ -38,7 +44,11 @@ impl State {
     pub fn analysis_options(&self, uri: &Uri) -> AnalysisOptions {
         let config = self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let path = uri.to_file_path().map(|p| p.to_string_lossy().into_owned());
-        AnalysisOptions { path: path.or_else(|| Some(uri.path().to_string())), rules: config.rules.clone() }
+        AnalysisOptions {
+            path: path.or_else(|| Some(uri.path().to_string())),
+            rules: config.rules.clone(),
+            workspace: self.root(),
+        }
     }
 
     /// The documents, even after a handler panicked while holding them: the

@@ -123,11 +123,55 @@ pub fn parse(source: &str) -> YamlDocument {
     parser
         .set_language(&tree_sitter_yaml::LANGUAGE.into())
         .expect("the bundled tree-sitter-yaml grammar matches the tree-sitter library");
-    let tree = parser.parse(source, None).expect("parsing without a timeout always yields a tree");
-    let root = first_document_value(tree.root_node()).map(|n| convert(n, source));
+    let mut tree = parser.parse(source, None).expect("parsing without a timeout always yields a tree");
+    let first_error = first_error(source);
     let mut errors = Vec::new();
-    collect_errors(tree.root_node(), source, &mut errors);
+    match &first_error {
+        Some((range, message)) => errors.push((range.clone(), format!("YAML syntax error: {message}"))),
+        None => collect_errors(tree.root_node(), source, &mut errors),
+    }
+    // tree-sitter's recovery can swallow a whole document in one ERROR
+    // node. Blank out the lines a full YAML parser stops at (spaces keep
+    // every offset) until the rest parses, and read the values from that.
+    let mut text = source.to_string();
+    let mut error = first_error;
+    for _ in 0..MAX_REPAIRS {
+        let Some((range, _)) = error.filter(|_| tree.root_node().has_error()) else { break };
+        blank_line(&mut text, range.start);
+        tree = parser.parse(&text, None).expect("parsing without a timeout always yields a tree");
+        error = self::first_error(&text);
+    }
+    let root = first_document_value(tree.root_node()).map(|n| convert(n, &text));
     YamlDocument { tree, root, errors }
+}
+
+/// Lines blanked at most while recovering from syntax errors.
+const MAX_REPAIRS: usize = 8;
+
+/// Where a full YAML parser stops, and why: the rest of that line (or the
+/// last non-blank line before it, when it stops at a blank line or the end).
+fn first_error(text: &str) -> Option<(Range<usize>, String)> {
+    let failure = saphyr_parser::Parser::new_from_str(text).find_map(|event| event.err())?;
+    let at = text.char_indices().nth(failure.marker().index()).map_or(text.len(), |(byte, _)| byte);
+    let mut line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let mut start = at;
+    while text[line_start..line_end].trim().is_empty() && line_start > 0 {
+        line_end = line_start - 1;
+        line_start = text[..line_end].rfind('\n').map_or(0, |i| i + 1);
+        start = line_start + (text[line_start..line_end].len() - text[line_start..line_end].trim_start().len());
+    }
+    let end = line_end.max(start);
+    let message = failure.info().to_string();
+    Some((start..end, message))
+}
+
+/// Replace the line holding `offset` with spaces.
+fn blank_line(text: &mut String, offset: usize) {
+    let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    let blanks = " ".repeat(end - start);
+    text.replace_range(start..end, &blanks);
 }
 
 fn first_document_value(stream: Node) -> Option<Node> {
@@ -413,6 +457,17 @@ mod tests {
         assert!(!document.errors.is_empty());
         let root = document.root.expect("still a value");
         assert_eq!(root.get("workflow").and_then(|w| w.get("name")).and_then(YamlNode::as_str), Some("x"));
+    }
+
+    #[test]
+    fn an_unclosed_flow_list_at_the_end_does_not_hide_the_document() {
+        let source = "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude\n      prompt: [\n";
+        let document = parse(source);
+        let (range, message) = &document.errors[0];
+        assert_eq!(&source[range.clone()], "prompt: [", "{message}");
+        let root = document.root.expect("the rest is still read");
+        let steps = root.get("workflow").and_then(|w| w.get("steps")).unwrap();
+        assert_eq!(steps.items()[0].get("type").and_then(YamlNode::as_str), Some("claude"));
     }
 
     #[test]
