@@ -116,3 +116,70 @@ fn other_yaml_is_left_alone() {
     let others = client.drain_for(std::time::Duration::from_millis(300));
     assert!(others.iter().all(|m| m["params"]["uri"] != ci || m["params"]["diagnostics"] == json!([])), "{others:#?}");
 }
+
+fn position(text: &str, needle: &str, shift: usize) -> Value {
+    let at = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in text")) + shift;
+    let line = text[..at].matches('\n').count();
+    let character = text[..at].rsplit('\n').next().unwrap().encode_utf16().count();
+    json!({ "line": line, "character": character })
+}
+
+#[test]
+fn completion_inside_a_half_typed_step() {
+    let mut client = LspClient::start();
+    client.initialize(None);
+    let text = "workflow:\n  name: w\n  steps:\n    - name: scan\n      type: gemini\n      prompt:\n        - type: static\n          content: hi\n    - name: fix\n      type: claude_robust\n      re";
+    client.open(URI, "yaml", 1, text);
+    client.diagnostics_for(URI);
+    let end = json!({ "line": text.matches('\n').count(), "character": 8 });
+    let result = client.request("textDocument/completion", json!({ "textDocument": { "uri": URI }, "position": end }));
+    let items = result.as_array().unwrap();
+    let retry = items.iter().find(|i| i["label"] == "retry_config").expect("retry_config offered for claude_robust");
+    assert_eq!(retry["kind"], 10, "property");
+    assert_eq!(retry["insertTextFormat"], 2, "snippet");
+    assert_eq!(retry["textEdit"]["range"], range([10, 6], [10, 8]));
+    assert!(retry["documentation"]["value"].as_str().unwrap().contains("Retries"), "{retry:#}");
+    assert!(items.iter().all(|i| i["label"] != "token_budget" && i["label"] != "name"));
+
+    // A step reference offers the earlier steps only.
+    let more = format!("{text}\n      prompt:\n        - type: previous_response\n          step: ");
+    client.change(URI, 2, [0, 0], [100, 0], &more);
+    let end = json!({ "line": more.matches('\n').count(), "character": 16 });
+    let result = client.request("textDocument/completion", json!({ "textDocument": { "uri": URI }, "position": end }));
+    let labels: Vec<&str> = result.as_array().unwrap().iter().map(|i| i["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["scan"]);
+}
+
+#[test]
+fn hover_definition_references_rename_and_outline() {
+    let mut client = LspClient::start();
+    client.initialize(None);
+    let text = PIPELINE.replace("promt", "prompt").replace("step: analyse", "step: analyze");
+    client.open(URI, "yaml", 1, &text);
+    client.diagnostics_for(URI);
+    let at_reference = position(&text, "step: analyze", 8);
+
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": URI }, "position": position(&text, "type: gemini", 8) }));
+    assert!(hover["contents"]["value"].as_str().unwrap().contains("**`gemini`** step"), "{hover:#}");
+
+    let definition = client.request("textDocument/definition", json!({ "textDocument": { "uri": URI }, "position": at_reference }));
+    assert_eq!(definition["range"], range([3, 12], [3, 19]));
+
+    let references = client.request(
+        "textDocument/references",
+        json!({ "textDocument": { "uri": URI }, "position": at_reference, "context": { "includeDeclaration": true } }),
+    );
+    assert_eq!(references.as_array().unwrap().len(), 2);
+
+    let edit = client.request("textDocument/rename", json!({ "textDocument": { "uri": URI }, "position": at_reference, "newName": "review" }));
+    let edits = edit["changes"][URI].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert!(edits.iter().all(|e| e["newText"] == "review"));
+    let refused = client.request_raw("textDocument/rename", json!({ "textDocument": { "uri": URI }, "position": at_reference, "newName": "summarize" }));
+    assert!(refused["error"]["message"].as_str().unwrap().contains("already named"), "{refused:#}");
+
+    let outline = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": URI } }));
+    assert_eq!(outline[0]["name"], "review");
+    let steps: Vec<(&str, &str)> = outline[0]["children"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap(), s["detail"].as_str().unwrap())).collect();
+    assert_eq!(steps, [("analyze", "claude"), ("summarize", "gemini")]);
+}

@@ -5,6 +5,7 @@ mod code_actions;
 mod convert;
 mod diagnostics;
 mod panic_guard;
+mod pipeline_features;
 mod server;
 mod state;
 

@@ -8,7 +8,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{code_actions, convert, diagnostics};
+use super::{code_actions, convert, diagnostics, pipeline_features};
 use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
@@ -56,6 +56,15 @@ impl LanguageServer for Backend {
                             ..Default::default()
                         },
                     )),
+                    completion_provider: Some(CompletionOptions {
+                        trigger_characters: Some([":", " ", "{", ".", "-"].map(String::from).to_vec()),
+                        ..Default::default()
+                    }),
+                    hover_provider: Some(HoverProviderCapability::Simple(true)),
+                    definition_provider: Some(OneOf::Left(true)),
+                    references_provider: Some(OneOf::Left(true)),
+                    rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
+                    document_symbol_provider: Some(OneOf::Left(true)),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                         code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::from(code_actions::FIX_ALL)]),
                         ..Default::default()
@@ -84,6 +93,60 @@ impl LanguageServer for Backend {
         guard_request("textDocument/codeAction", async {
             let actions = code_actions::code_actions(&self.state, &params);
             Ok((!actions.is_empty()).then_some(actions))
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let at = params.text_document_position;
+        guard_request("textDocument/completion", async {
+            Ok(pipeline_features::completion(&self.state, &at.text_document.uri, at.position))
+        })
+        .await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let at = params.text_document_position_params;
+        guard_request("textDocument/hover", async { Ok(pipeline_features::hover(&self.state, &at.text_document.uri, at.position)) })
+            .await
+    }
+
+    async fn goto_definition(&self, params: GotoDefinitionParams) -> Result<Option<GotoDefinitionResponse>> {
+        let at = params.text_document_position_params;
+        guard_request("textDocument/definition", async {
+            Ok(pipeline_features::definition(&self.state, &at.text_document.uri, at.position))
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let at = params.text_document_position;
+        let include = params.context.include_declaration;
+        guard_request("textDocument/references", async {
+            Ok(pipeline_features::references(&self.state, &at.text_document.uri, at.position, include))
+        })
+        .await
+    }
+
+    async fn prepare_rename(&self, params: TextDocumentPositionParams) -> Result<Option<PrepareRenameResponse>> {
+        guard_request("textDocument/prepareRename", async {
+            Ok(pipeline_features::prepare_rename(&self.state, &params.text_document.uri, params.position))
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let at = params.text_document_position;
+        guard_request("textDocument/rename", async {
+            pipeline_features::rename(&self.state, &at.text_document.uri, at.position, &params.new_name)
+                .map_err(tower_lsp_server::jsonrpc::Error::invalid_params)
+        })
+        .await
+    }
+
+    async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {
+        guard_request("textDocument/documentSymbol", async {
+            Ok(pipeline_features::document_symbols(&self.state, &params.text_document.uri))
         })
         .await
     }

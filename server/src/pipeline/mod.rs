@@ -1,6 +1,10 @@
 //! Pipeline files (pipeline_ex YAML): parsing, the schema, validation.
 
+pub mod complete;
+pub mod hover;
 pub mod json_schema;
+pub mod navigate;
+pub mod outline;
 pub mod schema;
 pub mod templates;
 pub mod validate;
