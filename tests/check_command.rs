@@ -191,3 +191,34 @@ fn configuration_turns_rules_off_and_bad_configuration_is_an_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no rule is named `missing-impls`"), "{output:?}");
 }
+
+#[test]
+fn pipeline_validate_reports_like_check_and_exits_1_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "pipelines/good.yaml", "workflow:\n  name: ok\n  steps:\n    - name: a\n      type: claude\n      prompt:\n        - type: file\n          path: lib/a.ex\n");
+    write(dir.path(), "lib/a.ex", "defmodule A do\nend\n");
+    write(dir.path(), "pipelines/bad.yaml", "workflow:\n  name: bad\n  steps:\n    - name: a\n      type: claude\n      prompt: \"just text\"\n");
+    let run = |args: &[&str]| Command::new(support::binary()).args(args).current_dir(dir.path()).output().unwrap();
+
+    let good = run(&["pipeline", "validate", "pipelines/good.yaml"]);
+    assert_eq!(good.status.code(), Some(0), "{good:?}");
+    assert!(stdout(&good).starts_with("Checked 1 file"), "{}", stdout(&good));
+
+    let bad = run(&["pipeline", "validate", "pipelines/good.yaml", "pipelines/bad.yaml"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let text = stdout(&bad);
+    assert!(text.starts_with("pipelines/bad.yaml:6:15: error EXP013 `prompt` must be a list of items"), "{text}");
+
+    let missing = run(&["pipeline", "validate", "pipelines/none.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn schema_prints_a_json_schema() {
+    let output = Command::new(support::binary()).arg("schema").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let schema: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(schema["required"], serde_json::json!(["workflow"]));
+    assert!(schema["properties"]["workflow"]["properties"]["steps"].is_object());
+}

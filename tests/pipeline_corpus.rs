@@ -80,3 +80,38 @@ fn validation_agrees_with_pipeline_ex_on_every_corpus_file() {
     }
     assert_eq!(accepted, corpus().len() - REJECTED.len());
 }
+
+/// The exported JSON Schema is a valid draft 2020-12 schema, and it agrees
+/// with our own validation: every corpus file we find nothing wrong with
+/// satisfies it, and files with wrong types or missing keys do not.
+#[test]
+fn the_json_schema_agrees_with_validation() {
+    use elexirion::pipeline::validate::{validate, ValidationContext};
+
+    let schema = elexirion::pipeline::json_schema::json_schema();
+    let validator = jsonschema::draft202012::new(&schema).expect("a valid JSON Schema");
+    let mut clean = 0;
+    for path in corpus() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        if !validate(&source, &ValidationContext::default()).is_empty() {
+            continue;
+        }
+        clean += 1;
+        let instance = yaml::parse(&source).root.unwrap().to_json();
+        let errors: Vec<String> = validator.iter_errors(&instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+    assert!(clean >= 15, "only {clean} clean corpus files");
+
+    for bad in [
+        "workflow:\n  steps:\n    - name: a\n      type: claude\n      prompt: []\n",
+        "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude\n      prompt: \"text\"\n",
+        "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude_smart\n      preset: fast\n      prompt: []\n",
+        "workflow:\n  name: x\n  steps:\n    - name: a\n      type: parallel_claude\n",
+        "workflow:\n  name: x\n  steps:\n    - name: a\n      type: typo\n",
+    ] {
+        let instance = yaml::parse(bad).root.unwrap().to_json();
+        assert!(!validator.is_valid(&instance), "the schema accepts:\n{bad}");
+        assert!(!validate(bad, &ValidationContext::default()).is_empty(), "validation accepts:\n{bad}");
+    }
+}

@@ -128,6 +128,8 @@ fn main() {
     let (median, p95) = edit_in_the_middle(&typical, 200);
     println!("{}-line file, one-character edit, re-analysis:  median {}  p95 {}", typical.lines().count(), ms(median), ms(p95));
 
+    pipeline_figures();
+
     let generated;
     let dir = match &dir_arg {
         Some(dir) => PathBuf::from(dir),
@@ -210,4 +212,27 @@ fn check_throughput(dir: &Path) {
     println!("  elexirion check:        median {}  ({:.0} lines/s)", ms(check_time), per_second(check_time));
     println!("  bare read + parse:      median {}  ({:.0} lines/s)", ms(parse_time), per_second(parse_time));
     println!("  check / bare parse:     {:.2}x", check_time.as_secs_f64() / parse_time.as_secs_f64());
+}
+
+/// A 500-line pipeline: validation, and completion at its end.
+fn pipeline_figures() {
+    let mut text = String::from("workflow:\n  name: bench\n  steps:\n");
+    let mut n = 0;
+    while text.lines().count() < 490 {
+        let reference = if n > 0 { format!("\n        - type: previous_response\n          step: step_{}", n - 1) } else { String::new() };
+        text.push_str(&format!(
+            "    - name: step_{n}\n      type: claude_smart\n      preset: analysis\n      prompt:\n        - type: static\n          content: \"Review {{{{inputs.code}}}} part {n}\"{reference}\n"
+        ));
+        n += 1;
+    }
+    text.push_str("    - name: last\n      type: claude_robust\n      re");
+    let lines = text.lines().count();
+    let (median, p95) = measure(50, || {
+        black_box(elexirion::pipeline::validate::validate(&text, &Default::default()));
+    });
+    println!("{lines}-line pipeline, validation:  median {}  p95 {}", ms(median), ms(p95));
+    let (median, p95) = measure(200, || {
+        black_box(elexirion::pipeline::complete::complete(&text, text.len(), None));
+    });
+    println!("{lines}-line pipeline, completion at the end:  median {}  p95 {}", ms(median), ms(p95));
 }

@@ -124,7 +124,9 @@ pub fn parse(source: &str) -> YamlDocument {
         .set_language(&tree_sitter_yaml::LANGUAGE.into())
         .expect("the bundled tree-sitter-yaml grammar matches the tree-sitter library");
     let mut tree = parser.parse(source, None).expect("parsing without a timeout always yields a tree");
-    let first_error = first_error(source);
+    // A full YAML parser places an error better than tree-sitter does; it
+    // is only asked when tree-sitter found one.
+    let first_error = if tree.root_node().has_error() { first_error(source) } else { None };
     let mut errors = Vec::new();
     match &first_error {
         Some((range, message)) => errors.push((range.clone(), format!("YAML syntax error: {message}"))),
