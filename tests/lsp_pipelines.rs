@@ -183,3 +183,28 @@ fn hover_definition_references_rename_and_outline() {
     let steps: Vec<(&str, &str)> = outline[0]["children"].as_array().unwrap().iter().map(|s| (s["name"].as_str().unwrap(), s["detail"].as_str().unwrap())).collect();
     assert_eq!(steps, [("analyze", "claude"), ("summarize", "gemini")]);
 }
+
+#[test]
+fn configured_globs_make_more_files_pipelines() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("file://{}", dir.path().display());
+    let uri = format!("{root}/ai/flow.yml");
+    let text = "name: flow\nsteps:\n  - name: a\n    type: claude\n";
+    let start = |client: &mut LspClient| {
+        client.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": {} }));
+        client.notify("initialized", json!({}));
+    };
+
+    let mut plain = LspClient::start();
+    start(&mut plain);
+    plain.open(&uri, "yaml", 1, text);
+    let quiet = plain.drain_for(std::time::Duration::from_millis(300));
+    assert!(quiet.iter().all(|m| m["params"]["diagnostics"] == json!([]) || m["params"]["uri"] != uri.as_str()), "{quiet:#?}");
+
+    std::fs::write(dir.path().join("elexirion.toml"), "[pipelines]\nglobs = [\"ai/*.yml\"]\n").unwrap();
+    let mut configured = LspClient::start();
+    start(&mut configured);
+    configured.open(&uri, "yaml", 1, text);
+    let codes: Vec<String> = by_code(&configured.diagnostics_for(&uri)).into_iter().map(|(c, _, _)| c).collect();
+    assert_eq!(codes, ["EXP002"], "no workflow root");
+}

@@ -7,6 +7,9 @@
 //! max-parameters = 6                     # long-parameter-list
 //! struct-fields-limit = 32               # large-struct
 //! max-else-clauses = 3                   # complex-else-in-with
+//!
+//! [pipelines]
+//! globs = ["ai/**/*.yml"]                # more files to treat as pipelines
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,27 @@ pub const FILE_NAME: &str = "elexirion.toml";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub rules: RuleSettings,
+    pub pipelines: PipelineSettings,
+}
+
+/// Which YAML files are pipelines, besides those in `pipelines/` directories,
+/// named `*.pipeline.yaml`, or recognised by their content.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineSettings {
+    /// Globs relative to the workspace root, e.g. `ai/**/*.yml`.
+    pub globs: Vec<String>,
+}
+
+impl PipelineSettings {
+    /// The globs as one matcher; a broken glob is a configuration error.
+    pub fn matcher(&self) -> Result<globset::GlobSet, String> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for glob in &self.globs {
+            builder.add(globset::Glob::new(glob).map_err(|e| format!("[pipelines] globs: {e}"))?);
+        }
+        builder.build().map_err(|e| format!("[pipelines] globs: {e}"))
+    }
 }
 
 impl Config {
@@ -30,6 +54,7 @@ impl Config {
         if let Some(unknown) = config.rules.disable.iter().find(|r| rules::find(r).is_none()) {
             return Err(format!("[rules] disable: no rule is named `{unknown}` (see `elexirion rules`)"));
         }
+        config.pipelines.matcher()?;
         Ok(config)
     }
 
@@ -69,6 +94,13 @@ mod tests {
         assert!(!config.rules.is_enabled("EXR011", "missing-impl"));
         assert!(!config.rules.is_enabled("EXR016", "dynamic-atom-creation"));
         assert!(config.rules.is_enabled("EXR005", "genserver-call-infinity"));
+    }
+
+    #[test]
+    fn pipeline_globs_are_checked() {
+        let config = Config::parse("[pipelines]\nglobs = [\"ai/**/*.yml\"]\n").unwrap();
+        assert!(config.pipelines.matcher().unwrap().is_match("ai/review/fix.yml"));
+        assert!(Config::parse("[pipelines]\nglobs = [\"ai/[\"]\n").unwrap_err().contains("[pipelines] globs"));
     }
 
     #[test]

@@ -19,12 +19,13 @@ pub enum DocumentKind {
 }
 
 impl DocumentKind {
-    /// Decide from the editor's language id, the file name and the text.
-    pub fn detect(language_id: &str, path: &str, text: &str) -> Self {
+    /// Decide from the editor's language id, the file name and the text;
+    /// `configured_pipeline` says whether the configured globs match it.
+    pub fn detect(language_id: &str, path: &str, text: &str, configured_pipeline: bool) -> Self {
         match language_id {
             "elixir" => DocumentKind::Elixir,
             _ if crate::elixir::is_elixir_path(path) => DocumentKind::Elixir,
-            _ if crate::pipeline::is_pipeline_file(path, text) => DocumentKind::Pipeline,
+            _ if configured_pipeline || crate::pipeline::is_pipeline_file(path, text) => DocumentKind::Pipeline,
             _ => DocumentKind::Other,
         }
     }

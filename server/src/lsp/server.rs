@@ -158,7 +158,8 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let item = params.text_document;
-        let kind = DocumentKind::detect(&item.language_id, item.uri.path().as_str(), &item.text);
+        let configured = self.state.configured_pipeline(&item.uri);
+        let kind = DocumentKind::detect(&item.language_id, item.uri.path().as_str(), &item.text, configured);
         let opened = guard_sync("didOpen", || Document::new(&item.text, item.version, kind));
         if let Some(document) = opened {
             self.state.documents().insert(item.uri.clone(), document);

@@ -32,6 +32,14 @@ impl State {
         *self.encoding.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = encoding;
     }
 
+    /// Whether the configured `[pipelines] globs` match `uri` (relative to the root).
+    pub fn configured_pipeline(&self, uri: &Uri) -> bool {
+        let config = self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (Some(root), Some(path)) = (self.root(), uri.to_file_path()) else { return false };
+        let Ok(relative) = path.strip_prefix(&root) else { return false };
+        config.pipelines.matcher().is_ok_and(|m| m.is_match(relative))
+    }
+
     pub fn root(&self) -> Option<std::path::PathBuf> {
         self.root.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }

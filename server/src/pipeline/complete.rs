@@ -477,6 +477,20 @@ mod tests {
     }
 
     #[test]
+    fn file_items_offer_workspace_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
+        std::fs::write(dir.path().join("lib/app/worker.ex"), "").unwrap();
+        std::fs::write(dir.path().join("README.md"), "").unwrap();
+        let fixture = format!("{STEPS}    - name: second\n      type: claude\n      prompt:\n        - type: file\n          path: lib/$0");
+        let offset = fixture.find("$0").unwrap();
+        let items = complete(&fixture.replace("$0", ""), offset, Some(dir.path()));
+        let labels: Vec<&str> = items.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels, ["lib/app/worker.ex"]);
+        assert_eq!(items[0].replace.len(), "lib/".len());
+    }
+
+    #[test]
     fn templates_offer_namespaces_steps_and_editor_variables() {
         let namespaces = labels(&format!("{STEPS}    - name: second\n      type: claude\n      prompt:\n        - type: static\n          content: \"{{{{$0"));
         assert!(namespaces.contains(&"steps".to_string()) && namespaces.contains(&"editor".to_string()), "{namespaces:?}");

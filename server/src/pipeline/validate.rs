@@ -640,3 +640,31 @@ impl Validator<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::apply_edits;
+
+    fn fixed(source: &str, code: &str) -> String {
+        let findings = validate(source, &ValidationContext::default());
+        let fix = findings.iter().find(|f| f.code == code).and_then(|f| f.fix.clone()).expect("a fix");
+        apply_edits(source, &fix.edits)
+    }
+
+    #[test]
+    fn a_missing_root_is_added_or_renamed() {
+        let bare = "name: x\nsteps:\n  - name: a\n    type: claude\n    prompt:\n      - type: static\n        content: hi\n";
+        let wrapped = fixed(bare, "EXP002");
+        assert!(wrapped.starts_with("workflow:\n  name: x\n  steps:\n"), "{wrapped}");
+        assert!(validate(&wrapped, &ValidationContext::default()).is_empty(), "{wrapped}");
+        let renamed = fixed(&wrapped.replacen("workflow:", "pipeline:", 1), "EXP002");
+        assert_eq!(renamed, wrapped);
+    }
+
+    #[test]
+    fn unknown_step_types_get_the_nearest_one() {
+        let source = "workflow:\n  name: x\n  steps:\n    - name: a\n      type: cluade\n      prompt: []\n";
+        assert!(fixed(source, "EXP007").contains("type: claude\n"));
+    }
+}
