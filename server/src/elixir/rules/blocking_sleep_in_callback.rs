@@ -1,4 +1,4 @@
-use super::{genserver_callbacks, Context, Rule};
+use super::{Context, Rule};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -31,21 +31,16 @@ end
 };
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
-    for module in context.modules.iter().filter(|m| m.is_genserver()) {
-        for callback in genserver_callbacks(module) {
-            let Some(body) = callback.def.body else { continue };
-            for call in context.calls_in_this_process(body) {
-                if call.name.is(&["Process", ":timer"], &["sleep"]) {
-                    out.push(RULE.finding_at(
-                        call.node,
-                        format!(
-                            "sleeping in `{}/{}` blocks every message behind it; schedule the work with `Process.send_after/3`",
-                            callback.def.name,
-                            callback.def.arity()
-                        ),
-                    ));
-                }
-            }
+    for (_, callback, call) in context.genserver_callback_calls() {
+        if call.name.is(&["Process", ":timer"], &["sleep"]) {
+            out.push(RULE.finding_at(
+                call.node,
+                format!(
+                    "sleeping in `{}/{}` blocks every message behind it; schedule the work with `Process.send_after/3`",
+                    callback.def.name,
+                    callback.def.arity()
+                ),
+            ));
         }
     }
 }

@@ -1,8 +1,8 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
-use super::{genserver_callbacks, Context, Rule};
+use super::{Context, Rule};
 use crate::elixir::modules::ModuleDef;
 use crate::elixir::syntax::{arguments, CallName};
 use crate::finding::Finding;
@@ -38,26 +38,24 @@ end
 };
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
-    for module in context.modules.iter().filter(|m| m.is_genserver()) {
-        let calling_self = functions_calling_self(module, context);
-        for callback in genserver_callbacks(module) {
-            let Some(body) = callback.def.body else { continue };
-            for &super::NamedCall { node: call, name } in context.calls_in_this_process(body) {
-                let direct = is_self_call(call, name, module, context);
-                let through = (name.module.is_none() || name.module.is_some_and(|m| m == "__MODULE__" || m == module.name))
-                    && calling_self.contains(name.function);
-                if direct || through {
-                    let how = if direct { String::new() } else { format!(" (through `{}`)", name.function) };
-                    out.push(RULE.finding_at(
-                        call,
-                        format!(
-                            "`{}/{}` calls its own server synchronously{how}: it waits for a reply only it could send, and deadlocks",
-                            callback.def.name,
-                            callback.def.arity()
-                        ),
-                    ));
-                }
-            }
+    // Per module (by start): its public functions that call the server.
+    let mut calling_self: HashMap<usize, HashSet<&str>> = HashMap::new();
+    for (module, callback, call) in context.genserver_callback_calls() {
+        let names = calling_self.entry(module.node.start_byte()).or_insert_with(|| functions_calling_self(module, context));
+        let name = call.name;
+        let direct = is_self_call(call.node, name, module, context);
+        let through = (name.module.is_none() || name.module.is_some_and(|m| m == "__MODULE__" || m == module.name))
+            && names.contains(name.function);
+        if direct || through {
+            let how = if direct { String::new() } else { format!(" (through `{}`)", name.function) };
+            out.push(RULE.finding_at(
+                call.node,
+                format!(
+                    "`{}/{}` calls its own server synchronously{how}: it waits for a reply only it could send, and deadlocks",
+                    callback.def.name,
+                    callback.def.arity()
+                ),
+            ));
         }
     }
 }

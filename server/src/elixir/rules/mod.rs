@@ -181,6 +181,19 @@ impl<'a, 't> Context<'a, 't> {
         self.calls_within(node).filter(move |call| !closures.iter().any(|f| contains(*f, call.node)))
     }
 
+    /// Every call made in this process by a GenServer callback: the callback
+    /// (and its module) with each call.
+    pub fn genserver_callback_calls(&self) -> Vec<(&ModuleDef<'t>, &Function<'t>, &NamedCall<'a, 't>)> {
+        let mut found = Vec::new();
+        for module in self.modules.iter().filter(|m| m.is_genserver()) {
+            for callback in genserver_callbacks(module) {
+                let Some(body) = callback.def.body else { continue };
+                found.extend(self.calls_in_this_process(body).map(|call| (module, callback, call)));
+            }
+        }
+        found
+    }
+
     pub fn text(&self, node: Node) -> &'a str {
         super::syntax::text(node, self.source)
     }

@@ -1,4 +1,4 @@
-use super::{genserver_callbacks, Context, Rule};
+use super::{Context, Rule};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -38,22 +38,17 @@ end
 };
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
-    for module in context.modules.iter().filter(|m| m.is_genserver()) {
-        for callback in genserver_callbacks(module) {
-            let Some(body) = callback.def.body else { continue };
-            for call in context.calls_in_this_process(body) {
-                if call.name.is_local(&["receive"]) {
-                    let keyword = call.node.child_by_field_name("target").unwrap_or(call.node);
-                    out.push(RULE.finding_at(
-                        keyword,
-                        format!(
-                            "`receive` in `{}/{}` steals messages from the GenServer's own mailbox; handle them in `handle_info/2`",
-                            callback.def.name,
-                            callback.def.arity()
-                        ),
-                    ));
-                }
-            }
+    for (_, callback, call) in context.genserver_callback_calls() {
+        if call.name.is_local(&["receive"]) {
+            let keyword = call.node.child_by_field_name("target").unwrap_or(call.node);
+            out.push(RULE.finding_at(
+                keyword,
+                format!(
+                    "`receive` in `{}/{}` steals messages from the GenServer's own mailbox; handle them in `handle_info/2`",
+                    callback.def.name,
+                    callback.def.arity()
+                ),
+            ));
         }
     }
 }
