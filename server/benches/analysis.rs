@@ -119,13 +119,15 @@ fn main() {
             black_box(elixir::analyze(&text, &tree, &AnalysisOptions::default()));
         });
         println!("  full parse + diagnose:            median {}  p95 {}", ms(median), ms(p95));
-        let (median, p95) = edit_in_the_middle(&text, 200);
+        let (median, p95) = edit_in_the_middle(&text, 200, &AnalysisOptions::default());
         println!("  one-character edit, re-analysis:  median {}  p95 {}", ms(median), ms(p95));
+        let (median, p95) = edit_in_the_middle(&text, 200, &syntax_only());
+        println!("    the same, syntax errors only:   median {}  p95 {}", ms(median), ms(p95));
     }
 
     // A file of typical size: what most keystrokes cost.
     let typical = elixir_file(300, false);
-    let (median, p95) = edit_in_the_middle(&typical, 200);
+    let (median, p95) = edit_in_the_middle(&typical, 200, &AnalysisOptions::default());
     println!("{}-line file, one-character edit, re-analysis:  median {}  p95 {}", typical.lines().count(), ms(median), ms(p95));
 
     pipeline_figures();
@@ -150,10 +152,9 @@ fn main() {
 
 /// What the server does per keystroke, timed: apply the edit, take a
 /// snapshot, re-parse incrementally, copy the text out, analyse, keep the tree.
-fn edit_in_the_middle(text: &str, runs: usize) -> (Duration, Duration) {
+fn edit_in_the_middle(text: &str, runs: usize, options: &AnalysisOptions) -> (Duration, Duration) {
     let mut document = Document::new(text, 0, DocumentKind::Elixir);
     document.tree();
-    let options = AnalysisOptions::default();
     let middle = (text.lines().count() / 2) as u32;
     let mut version = 0;
     measure(runs, || {
@@ -167,9 +168,15 @@ fn edit_in_the_middle(text: &str, runs: usize) -> (Duration, Duration) {
         let mut snapshot = document.snapshot();
         snapshot.parse();
         let source = snapshot.text.to_string();
-        black_box(elixir::analyze(&source, snapshot.tree().unwrap(), &options));
+        black_box(elixir::analyze(&source, snapshot.tree().unwrap(), options));
         document.keep_tree(&snapshot);
     })
+}
+
+/// Analysis with every rule turned off: parsing and syntax errors alone.
+fn syntax_only() -> AnalysisOptions {
+    let disable = elexirion::elixir::rules::RULES.iter().map(|r| r.code.to_string()).collect();
+    AnalysisOptions { rules: elexirion::elixir::settings::RuleSettings { disable, ..Default::default() }, ..Default::default() }
 }
 
 /// Re-analysis after an edit in the middle of each of the ten largest files.
@@ -181,7 +188,7 @@ fn largest_files(dir: &Path) {
     files.sort_by(|a, b| b.0.cmp(&a.0));
     println!("one-character edit in the middle of the largest files:");
     for (lines, path, text) in files.iter().take(10) {
-        let (median, _) = edit_in_the_middle(text, 20);
+        let (median, _) = edit_in_the_middle(text, 20, &AnalysisOptions::default());
         let name = path.strip_prefix(dir).unwrap_or(path).display();
         println!("  {name:<40} {lines:>6} lines  median {}", ms(median));
     }

@@ -32,9 +32,13 @@ pub fn is_elixir_path(path: &str) -> bool {
 /// Everything we report for one Elixir file, in document order.
 pub fn analyze(source: &str, tree: &Tree, options: &AnalysisOptions) -> Vec<Finding> {
     let mut findings = syntax_errors::syntax_errors(source, tree);
-    let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
-    rules::check_all(&context, &mut findings);
-    suppression::remove_suppressed(source, &context.comments, &mut findings);
+    // The rules' context costs a walk of the whole tree: only when needed.
+    let any_rule = rules::RULES.iter().any(|r| options.rules.is_enabled(r.code, r.name));
+    if any_rule {
+        let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
+        rules::check_all(&context, &mut findings);
+        suppression::remove_suppressed(source, &context.comments, &mut findings);
+    }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings
 }
