@@ -5,6 +5,7 @@ pub mod hover;
 pub mod json_schema;
 pub mod navigate;
 pub mod outline;
+pub mod providers;
 pub mod schema;
 pub mod templates;
 pub mod validate;
