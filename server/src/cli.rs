@@ -65,6 +65,30 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PipelineCommand {
+    /// Run a pipeline: progress on stderr, the last step's result on stdout.
+    /// Providers and models come from elexirion.toml `[providers]` and the
+    /// ANTHROPIC_/GEMINI_/OPENAI_API_KEY and _BASE_URL variables.
+    Run {
+        file: PathBuf,
+        /// An input for `{{inputs.KEY}}`, as `KEY=VALUE` (repeatable).
+        #[arg(long = "input", value_name = "KEY=VALUE")]
+        inputs: Vec<String>,
+        /// An input read from a file, as `KEY=PATH` (repeatable).
+        #[arg(long = "input-file", value_name = "KEY=PATH")]
+        input_files: Vec<String>,
+        /// Print every step's result as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Make every request, even when a cached answer exists.
+        #[arg(long)]
+        no_cache: bool,
+        /// Root for `file` prompts, globs and the cache (default: the current directory).
+        #[arg(long)]
+        workspace: Option<PathBuf>,
+        /// Limit for the whole run, in seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
     /// Validate pipeline files with the same diagnostics as the editor.
     /// Exits 1 when a file has errors.
     Validate {
@@ -108,6 +132,10 @@ pub fn main() -> ExitCode {
             let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
             let report = check::validate_pipelines(&files, &workspace);
             print_report(&report, format)
+        }
+        Some(Command::Pipeline { command: PipelineCommand::Run { file, inputs, input_files, json, no_cache, workspace, timeout } }) => {
+            init_logging("warn");
+            run_pipeline(&file, &inputs, &input_files, json, no_cache, workspace, timeout)
         }
         Some(Command::Schema) => {
             let schema = crate::pipeline::json_schema::json_schema();
@@ -297,4 +325,84 @@ fn json_report(report: &Report) -> String {
         },
     });
     format!("{document:#}\n")
+}
+
+fn run_pipeline(
+    file: &std::path::Path,
+    inputs: &[String],
+    input_files: &[String],
+    json: bool,
+    no_cache: bool,
+    workspace: Option<PathBuf>,
+    timeout: u64,
+) -> ExitCode {
+    use crate::pipeline::run::{self, RunEvent, RunOptions};
+
+    let fail = |message: String| {
+        eprintln!("elexirion: {message}");
+        ExitCode::from(2)
+    };
+    let source = match std::fs::read_to_string(file) {
+        Ok(source) => source,
+        Err(error) => return fail(format!("{}: {error}", file.display())),
+    };
+    let mut values = std::collections::HashMap::new();
+    for pair in inputs {
+        let Some((key, value)) = pair.split_once('=') else { return fail(format!("--input `{pair}`: expected KEY=VALUE")) };
+        values.insert(key.to_string(), serde_json::Value::String(value.to_string()));
+    }
+    for pair in input_files {
+        let Some((key, path)) = pair.split_once('=') else { return fail(format!("--input-file `{pair}`: expected KEY=PATH")) };
+        match std::fs::read_to_string(path) {
+            Ok(text) => values.insert(key.to_string(), serde_json::Value::String(text)),
+            Err(error) => return fail(format!("--input-file {path}: {error}")),
+        };
+    }
+    let config = match load_config(None) {
+        Ok(config) => config,
+        Err(message) => return fail(message),
+    };
+    let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
+    let options = RunOptions {
+        cache_dir: (!no_cache).then(|| workspace.join(".elexirion/cache")),
+        workspace,
+        inputs: values,
+        providers: config.providers,
+        run_timeout: std::time::Duration::from_secs(timeout),
+    };
+    let events: run::EventSink = std::sync::Arc::new(|event| match event {
+        RunEvent::StepStarted { step, step_type } => eprintln!("> {step} ({step_type})"),
+        RunEvent::StepFinished { step, provider, cached, elapsed, tokens } => {
+            let via = provider.map(|p| format!(" via {p}")).unwrap_or_default();
+            let how = if cached { " (cached)".to_string() } else { tokens.map(|(i, o)| format!(", {i} -> {o} tokens")).unwrap_or_default() };
+            eprintln!("  done {step}{via} in {:.2} s{how}", elapsed.as_secs_f64());
+        }
+        RunEvent::StepSkipped { step } => eprintln!("  skipped {step}: its condition does not hold"),
+        RunEvent::Warning(message) => eprintln!("  warning: {message}"),
+    });
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
+    };
+    match runtime.block_on(run::run(&source, options, events)) {
+        Ok(result) => {
+            let output = if json {
+                let steps: serde_json::Map<String, serde_json::Value> = result
+                    .outputs
+                    .iter()
+                    .map(|(name, o)| (name.clone(), serde_json::json!({ "text": o.text, "json": o.json })))
+                    .collect();
+                let last = result.last().map(|o| o.text.clone()).unwrap_or_default();
+                format!("{:#}\n", serde_json::json!({ "steps": steps, "result": last }))
+            } else {
+                result.last().map(|o| format!("{}\n", o.text.trim_end())).unwrap_or_default()
+            };
+            let _ = std::io::stdout().lock().write_all(output.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("elexirion: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -10,6 +10,16 @@
 //!
 //! [pipelines]
 //! globs = ["ai/**/*.yml"]                # more files to treat as pipelines
+//!
+//! [providers]
+//! claude = ["anthropic", "openai"]       # providers for claude* steps, in fallback order
+//! gemini = ["gemini", "openai"]          # providers for gemini* steps
+//! timeout-seconds = 120                  # per model request
+//! max-retries = 3
+//! [providers.models]
+//! openai = "llama3.1"                    # model per provider (steps may name their own)
+//! [providers.base-urls]
+//! openai = "http://localhost:11434/v1"   # overrides ANTHROPIC_/GEMINI_/OPENAI_BASE_URL
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,7 +36,25 @@ pub const FILE_NAME: &str = "elexirion.toml";
 pub struct Config {
     pub rules: RuleSettings,
     pub pipelines: PipelineSettings,
+    pub providers: ProviderSettings,
 }
+
+/// Which providers serve which steps, with which models and URLs.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProviderSettings {
+    /// Providers for `claude*` and `parallel_claude` steps, in fallback
+    /// order: `anthropic`, `gemini`, `openai`. Default: `["anthropic"]`.
+    pub claude: Vec<String>,
+    /// Providers for `gemini*` steps. Default: `["gemini"]`.
+    pub gemini: Vec<String>,
+    pub models: std::collections::BTreeMap<String, String>,
+    pub base_urls: std::collections::BTreeMap<String, String>,
+    pub timeout_seconds: Option<u64>,
+    pub max_retries: Option<u32>,
+}
+
+pub const PROVIDER_NAMES: &[&str] = &["anthropic", "gemini", "openai"];
 
 /// Which YAML files are pipelines, besides those in `pipelines/` directories,
 /// named `*.pipeline.yaml`, or recognised by their content.
@@ -55,6 +83,11 @@ impl Config {
             return Err(format!("[rules] disable: no rule is named `{unknown}` (see `elexirion rules`)"));
         }
         config.pipelines.matcher()?;
+        let providers = &config.providers;
+        let named = providers.claude.iter().chain(&providers.gemini).chain(providers.models.keys()).chain(providers.base_urls.keys());
+        if let Some(unknown) = named.into_iter().find(|p| !PROVIDER_NAMES.contains(&p.as_str())) {
+            return Err(format!("[providers]: unknown provider `{unknown}` (use anthropic, gemini or openai)"));
+        }
         Ok(config)
     }
 

@@ -80,18 +80,29 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Answer with the scripted replies in turn (the last one repeats).
     pub async fn start(replies: Vec<Reply>) -> Self {
+        let served = Arc::new(Mutex::new(0usize));
+        Self::start_with(move |_| {
+            let mut count = served.lock().unwrap();
+            let reply = replies[(*count).min(replies.len() - 1)].clone();
+            *count += 1;
+            reply
+        })
+        .await
+    }
+
+    /// Answer each request with what `respond` makes of it.
+    pub async fn start_with(respond: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let recorded = requests.clone();
         tokio::spawn(async move {
-            let mut served = 0;
             while let Ok((mut socket, _)) = listener.accept().await {
                 let Some(request) = read_request(&mut socket).await else { continue };
+                let reply = respond(&request);
                 recorded.lock().unwrap().push(request);
-                let reply = replies[served.min(replies.len() - 1)].clone();
-                served += 1;
                 tokio::spawn(async move {
                     let _ = write_reply(&mut socket, &reply).await;
                 });

@@ -6,6 +6,7 @@ pub mod json_schema;
 pub mod navigate;
 pub mod outline;
 pub mod providers;
+pub mod run;
 pub mod schema;
 pub mod templates;
 pub mod validate;

@@ -1,0 +1,204 @@
+//! `elexirion pipeline run` end to end: the real binary, a scripted model
+//! server on 127.0.0.1, files in a temporary workspace.
+
+#[path = "support/http.rs"]
+mod http;
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use http::{Recorded, Reply, TestServer};
+use serde_json::{json, Value};
+
+/// An OpenAI-compatible server that answers "echo: <the prompt>", or a
+/// scripted answer when the prompt contains a trigger.
+async fn echo_server(scripted: &'static [(&'static str, &'static str)]) -> TestServer {
+    TestServer::start_with(move |request: &Recorded| {
+        let body = request.json();
+        let prompt = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+        let answer = scripted.iter().find(|(trigger, _)| prompt.contains(trigger)).map(|(_, a)| a.to_string()).unwrap_or(format!("echo: {prompt}"));
+        Reply::json(200, &json!({ "choices": [{ "message": { "content": answer } }], "usage": { "prompt_tokens": 5, "completion_tokens": 7 } }))
+    })
+    .await
+}
+
+fn workspace(server_url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[providers]\nclaude = [\"openai\"]\ngemini = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{server_url}\"\n");
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    dir
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+async fn run(dir: &Path, args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(support::binary());
+    command.args(["pipeline", "run"]).args(args).current_dir(dir);
+    for variable in ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_BASE_URL", "OPENAI_BASE_URL"] {
+        command.env_remove(variable);
+    }
+    command.output().await.unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+const REVIEW: &str = "workflow:
+  name: review
+  steps:
+    - name: scan
+      type: claude
+      prompt:
+        - type: static
+          content: \"SCAN {{inputs.module}}\"
+    - name: fix
+      type: claude_smart
+      preset: analysis
+      prompt:
+        - type: static
+          content: \"Fix the first issue:\"
+        - type: previous_response
+          step: scan
+          extract: issues.0.rule
+";
+
+#[tokio::test]
+async fn previous_response_with_extract_then_a_cache_hit() {
+    let server = echo_server(&[("SCAN", "Found:\n```json\n{\"issues\": [{\"rule\": \"genserver-call-infinity\"}]}\n```")]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "pipelines/review.yaml", REVIEW);
+
+    let first = run(dir.path(), &["pipelines/review.yaml", "--input", "module=Worker"]).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(text(&first.stdout), "echo: Fix the first issue:\n\ngenserver-call-infinity\n");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].json()["messages"][0]["content"], "SCAN Worker");
+    assert_eq!(requests[1].json()["temperature"], 0.0, "the analysis preset");
+    assert!(text(&first.stderr).contains("done scan via openai"), "{}", text(&first.stderr));
+
+    let second = run(dir.path(), &["pipelines/review.yaml", "--input", "module=Worker", "--json"]).await;
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(server.requests().len(), 2, "the second run is served from the cache");
+    assert!(text(&second.stderr).contains("(cached)"), "{}", text(&second.stderr));
+    let report: Value = serde_json::from_slice(&second.stdout).unwrap();
+    assert_eq!(report["steps"]["scan"]["json"]["issues"][0]["rule"], "genserver-call-infinity");
+
+    let changed = run(dir.path(), &["pipelines/review.yaml", "--input", "module=Other"]).await;
+    assert!(changed.status.success());
+    // Only `scan`'s prompt changed; `fix` gets the same prompt, so the cache serves it.
+    assert_eq!(server.requests().len(), 3, "new input, one new request");
+    run(dir.path(), &["pipelines/review.yaml", "--input", "module=Other", "--no-cache"]).await;
+    assert_eq!(server.requests().len(), 5, "--no-cache asks again");
+}
+
+#[tokio::test]
+async fn parallel_claude_runs_every_task() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "p.yaml", "workflow:
+  name: parallel
+  steps:
+    - name: reviews
+      type: parallel_claude
+      parallel_tasks:
+        - id: security
+          prompt:
+            - type: static
+              content: security review
+        - id: style
+          prompt:
+            - type: static
+              content: style review
+        - id: otp
+          prompt:
+            - type: static
+              content: otp review
+");
+    let output = run(dir.path(), &["p.yaml", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["reviews"]["json"], json!({ "security": "echo: security review", "style": "echo: style review", "otp": "echo: otp review" }));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn for_loop_over_files_reads_each_one() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/a.ex", "defmodule A do\nend\n");
+    write(dir.path(), "lib/b.ex", "defmodule B do\nend\n");
+    write(dir.path(), "lib/skip.txt", "not elixir");
+    write(dir.path(), "p.yaml", "workflow:
+  name: each
+  steps:
+    - name: per_file
+      type: for_loop
+      iterator: file
+      data_source: \"glob:lib/*.ex\"
+      steps:
+        - name: explain
+          type: claude
+          prompt:
+            - type: static
+              content: \"Explain {{loop.file}}:\"
+            - type: file
+              path: \"{{loop.file}}\"
+");
+    let output = run(dir.path(), &["p.yaml", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let prompts: Vec<String> = server.requests().iter().map(|r| r.json()["messages"][0]["content"].as_str().unwrap().to_string()).collect();
+    assert_eq!(prompts, ["Explain lib/a.ex:\n\ndefmodule A do\nend\n", "Explain lib/b.ex:\n\ndefmodule B do\nend\n"]);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["per_file"]["json"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn unsupported_steps_and_files_outside_the_workspace_are_refused_before_any_request() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "p.yaml", "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude\n      prompt:\n        - type: static\n          content: hi\n    - name: move\n      type: file_ops\n      operation: copy\n");
+    let output = run(dir.path(), &["p.yaml"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("step `move` failed: Elexirion does not run `file_ops` steps"), "{}", text(&output.stderr));
+    assert_eq!(server.requests().len(), 0);
+
+    write(dir.path(), "q.yaml", "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude\n      prompt:\n        - type: file\n          path: \"{{inputs.path}}\"\n");
+    let output = run(dir.path(), &["q.yaml", "--input", "path=../secret"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("`../secret` is outside the workspace; refused"), "{}", text(&output.stderr));
+    assert_eq!(server.requests().len(), 0);
+}
+
+#[tokio::test]
+async fn a_failing_provider_falls_back_and_errors_name_step_and_provider() {
+    let failing = TestServer::start(vec![Reply::raw(503, "overloaded")]).await;
+    let server = echo_server(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[providers]\nclaude = [\"anthropic\", \"openai\"]\nmax-retries = 0\n[providers.base-urls]\nanthropic = \"{}\"\nopenai = \"{}\"\n",
+        failing.url, server.url
+    );
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    write(dir.path(), "p.yaml", "workflow:\n  name: x\n  steps:\n    - name: only\n      type: claude\n      prompt:\n        - type: static\n          content: hello\n");
+    let mut command = tokio::process::Command::new(support::binary());
+    command.args(["pipeline", "run", "p.yaml", "--no-cache"]).current_dir(dir.path()).env("ANTHROPIC_API_KEY", "test-key");
+    let output = command.output().await.unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "echo: hello\n");
+    assert!(text(&output.stderr).contains("anthropic failed (HTTP 503: overloaded); trying the next provider"), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("test-key"));
+
+    let rejecting = TestServer::start(vec![Reply::json(400, &json!({ "error": { "message": "model not found" } }))]).await;
+    let dir = workspace(&rejecting.url);
+    write(dir.path(), "p.yaml", "workflow:\n  name: x\n  steps:\n    - name: only\n      type: claude\n      prompt:\n        - type: static\n          content: hello\n");
+    let output = run(dir.path(), &["p.yaml"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("step `only` failed (openai): HTTP 400: model not found"), "{}", text(&output.stderr));
+}
