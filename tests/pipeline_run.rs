@@ -145,6 +145,8 @@ async fn for_loop_over_files_reads_each_one() {
       steps:
         - name: explain
           type: claude
+          claude_options:
+            allowed_tools: [Read]
           prompt:
             - type: static
               content: \"Explain {{loop.file}}:\"
@@ -157,6 +159,7 @@ async fn for_loop_over_files_reads_each_one() {
     assert_eq!(prompts, ["Explain lib/a.ex:\n\ndefmodule A do\nend\n", "Explain lib/b.ex:\n\ndefmodule B do\nend\n"]);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["steps"]["per_file"]["json"].as_array().unwrap().len(), 2);
+    assert!(text(&output.stderr).contains("`claude_options.allowed_tools` is an agent option; Elexirion makes a plain model call and ignores it"), "{}", text(&output.stderr));
 }
 
 #[tokio::test]
@@ -201,4 +204,140 @@ async fn a_failing_provider_falls_back_and_errors_name_step_and_provider() {
     let output = run(dir.path(), &["p.yaml"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("step `only` failed (openai): HTTP 400: model not found"), "{}", text(&output.stderr));
+}
+
+#[tokio::test]
+async fn variables_conditions_and_a_bounded_while_loop_run_without_a_model() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "p.yaml", "workflow:
+  name: counting
+  variables:
+    count: 0
+  steps:
+    - name: loop
+      type: while_loop
+      condition: \"state.count < 3\"
+      max_iterations: 10
+      steps:
+        - name: bump
+          type: set_variable
+          variables:
+            count: \"{{state.count + 1}}\"
+    - name: never
+      type: claude
+      condition: \"state.count > 5\"
+      prompt:
+        - type: static
+          content: unreachable
+    - name: report
+      type: set_variable
+      variables:
+        summary: \"counted to {{state.count}}\"
+");
+    let output = run(dir.path(), &["p.yaml", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["loop"]["json"], json!({ "iterations": 3 }));
+    assert_eq!(report["steps"]["report"]["json"], json!({ "summary": "counted to 3" }));
+    assert!(text(&output.stderr).contains("skipped never"), "{}", text(&output.stderr));
+    assert_eq!(server.requests().len(), 0);
+
+    // A loop whose condition never turns false stops at its bound.
+    write(dir.path(), "q.yaml", "workflow:\n  name: bounded\n  steps:\n    - name: loop\n      type: while_loop\n      condition: \"true\"\n      max_iterations: 4\n      steps:\n        - name: noop\n          type: set_variable\n          variables:\n            x: 1\n");
+    let output = run(dir.path(), &["q.yaml", "--json"]).await;
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["loop"]["json"], json!({ "iterations": 4 }));
+}
+
+#[tokio::test]
+async fn gemini_instructor_answers_must_match_their_schema_and_extract_finds_json() {
+    let server = echo_server(&[("GOOD", "```json\n{\"score\": 8, \"summary\": \"fine\"}\n```"), ("BAD", "{\"score\": \"high\"}")]).await;
+    let dir = workspace(&server.url);
+    let pipeline = |trigger: &str| format!("workflow:
+  name: typed
+  steps:
+    - name: rate
+      type: gemini_instructor
+      schema:
+        type: object
+        required: [score]
+        properties:
+          score: {{type: integer}}
+      prompt:
+        - type: static
+          content: \"{trigger}\"
+    - name: pick
+      type: claude_extract
+      extraction_config:
+        format: json
+      prompt:
+        - type: static
+          content: \"GOOD again\"
+");
+    write(dir.path(), "good.yaml", &pipeline("GOOD"));
+    let output = run(dir.path(), &["good.yaml", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["rate"]["json"], json!({ "score": 8, "summary": "fine" }));
+    assert_eq!(report["steps"]["pick"]["json"]["summary"], "fine");
+
+    write(dir.path(), "bad.yaml", &pipeline("BAD"));
+    let output = run(dir.path(), &["bad.yaml"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("step `rate` failed: the answer does not match its schema"), "{}", text(&output.stderr));
+}
+
+#[tokio::test]
+async fn slow_models_hit_the_step_and_run_limits_instead_of_hanging() {
+    let slow = TestServer::start(vec![Reply::json(200, &json!({ "choices": [{ "message": { "content": "late" } }] })).delayed(std::time::Duration::from_secs(10))]).await;
+    let dir = workspace(&slow.url);
+    write(dir.path(), "step.yaml", "workflow:\n  name: x\n  steps:\n    - name: slow\n      type: claude\n      claude_options:\n        timeout_ms: 300\n      prompt:\n        - type: static\n          content: hi\n");
+    let started = std::time::Instant::now();
+    let output = run(dir.path(), &["step.yaml", "--no-cache"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("step `slow` failed: no answer within the step's limit of 0.3 s"), "{}", text(&output.stderr));
+
+    write(dir.path(), "run.yaml", "workflow:\n  name: x\n  steps:\n    - name: slow\n      type: claude\n      prompt:\n        - type: static\n          content: hi\n");
+    let output = run(dir.path(), &["run.yaml", "--no-cache", "--timeout", "1"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("the run took longer than 1 s"), "{}", text(&output.stderr));
+    assert!(started.elapsed() < std::time::Duration::from_secs(8), "{:?}", started.elapsed());
+}
+
+/// Dropping a run (what cancelling does) closes its request at once.
+#[tokio::test]
+async fn cancelling_a_run_closes_the_request_in_flight() {
+    use tokio::io::AsyncReadExt;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let closed = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buffer = [0u8; 4096];
+        let started = std::time::Instant::now();
+        // Never answer; wait for the client to hang up.
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    });
+    let mut providers = elexirion::config::ProviderSettings::default();
+    providers.claude = vec!["openai".into()];
+    providers.base_urls.insert("openai".into(), url);
+    let options = elexirion::pipeline::run::RunOptions {
+        workspace: std::env::temp_dir(),
+        inputs: Default::default(),
+        cache_dir: None,
+        providers,
+        run_timeout: std::time::Duration::from_secs(60),
+    };
+    let source = "workflow:\n  name: x\n  steps:\n    - name: wait\n      type: claude\n      prompt:\n        - type: static\n          content: hi\n";
+    let events: elexirion::pipeline::run::EventSink = std::sync::Arc::new(|_| {});
+    let cancelled = tokio::time::timeout(std::time::Duration::from_millis(300), elexirion::pipeline::run::run(source, options, events)).await;
+    assert!(cancelled.is_err(), "the run was still waiting");
+    let open_for = tokio::time::timeout(std::time::Duration::from_secs(5), closed).await.expect("the connection was closed").unwrap();
+    assert!(open_for < std::time::Duration::from_secs(2), "{open_for:?}");
 }

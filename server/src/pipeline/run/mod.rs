@@ -111,6 +111,11 @@ pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result
     }
 }
 
+/// [`run`] for callers that spawn it: owns its source.
+pub async fn run_owned(source: String, options: RunOptions, events: EventSink) -> Result<RunResult, RunError> {
+    run(&source, options, events).await
+}
+
 /// Every step type must be one we run, checked before anything runs.
 fn refuse_unsupported(workflow: &YamlNode) -> Result<(), RunError> {
     fn check(steps: Option<&YamlNode>) -> Result<(), RunError> {
@@ -183,7 +188,13 @@ impl Engine {
             "parallel_claude" | "claude_batch" => (self.tasks(step, &name, &kind).await?, None, false, None),
             _ => {
                 let prompt = self.prompt(step.get("prompt"), &name)?;
-                let call = self.model_call(step, &name, &kind, prompt).await?;
+                let limit = step_timeout(step, &self.defaults);
+                let call = match limit {
+                    Some(limit) => tokio::time::timeout(limit, self.model_call(step, &name, &kind, prompt))
+                        .await
+                        .map_err(|_| failure(&name, format!("no answer within the step's limit of {} s", limit.as_secs_f64())))??,
+                    None => self.model_call(step, &name, &kind, prompt).await?,
+                };
                 let output = self.postprocess(step, &name, &kind, call.text)?;
                 (output, Some(call.provider), call.cached, call.tokens)
             }
@@ -453,6 +464,12 @@ struct ModelCall {
 /// Errors after which the next provider in the chain is worth a try.
 fn falls_back(error: &ProviderError) -> bool {
     matches!(error, ProviderError::MissingKey(_)) || error.is_retryable()
+}
+
+/// `claude_options.timeout_ms`, else `defaults.timeout_seconds`.
+fn step_timeout(step: &YamlNode, defaults: &YamlNode) -> Option<Duration> {
+    let millis = step.get("claude_options").and_then(|o| str_at(o, "timeout_ms")).and_then(|t| t.parse().ok()).map(Duration::from_millis);
+    millis.or_else(|| str_at(defaults, "timeout_seconds").and_then(|t| t.parse().ok()).map(Duration::from_secs))
 }
 
 fn str_at(node: &YamlNode, key: &str) -> Option<String> {
