@@ -103,6 +103,20 @@ fn the_json_schema_agrees_with_validation() {
     }
     assert!(clean >= 15, "only {clean} clean corpus files");
 
+    // The pipelines we ship: clean for us, and valid for the schema.
+    let shipped = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../pipelines");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let path = entry.unwrap().path();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let findings = validate(&source, &ValidationContext { workspace: Some(&shipped) });
+        assert!(findings.is_empty(), "{}: {findings:#?}", path.display());
+        let instance = yaml::parse(&source).root.unwrap().to_json();
+        assert!(validator.is_valid(&instance), "{}", path.display());
+        count += 1;
+    }
+    assert_eq!(count, 5);
+
     for bad in [
         "workflow:\n  steps:\n    - name: a\n      type: claude\n      prompt: []\n",
         "workflow:\n  name: x\n  steps:\n    - name: a\n      type: claude\n      prompt: \"text\"\n",

@@ -341,3 +341,114 @@ async fn cancelling_a_run_closes_the_request_in_flight() {
     let open_for = tokio::time::timeout(std::time::Duration::from_secs(5), closed).await.expect("the connection was closed").unwrap();
     assert!(open_for < std::time::Duration::from_secs(2), "{open_for:?}");
 }
+
+fn shipped(name: &str) -> String {
+    format!("{}/../pipelines/{name}.yaml", env!("CARGO_MANIFEST_DIR"))
+}
+
+const WORKER: &str = "defmodule App.Worker do
+  use GenServer
+
+  def fetch(server), do: GenServer.call(server, :fetch, :infinity)
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_call(:fetch, _from, state), do: {:reply, state, state}
+end
+";
+
+const FIXED: &str = "defmodule App.Worker do
+  use GenServer
+
+  def fetch(server), do: GenServer.call(server, :fetch, 30_000)
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_call(:fetch, _from, state), do: {:reply, state, state}
+end
+";
+
+#[tokio::test]
+async fn the_shipped_refactor_pipeline_prints_a_diff_and_writes_it() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"bounded timeout\"}]}"),
+        ("Rewrite the Elixir code", "Here is the fix:\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", WORKER);
+
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let diff = text(&output.stdout);
+    assert!(diff.contains("-  def fetch(server), do: GenServer.call(server, :fetch, :infinity)"), "{diff}");
+    assert!(diff.contains("+  def fetch(server), do: GenServer.call(server, :fetch, 30_000)"), "{diff}");
+    let diagnose = server.requests()[0].json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(diagnose.contains("EXR005 genserver-call-infinity"), "the linter's findings reach the prompt: {diagnose}");
+    assert!(diagnose.contains("defmodule App.Worker do"), "{diagnose}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), WORKER, "no --write, no change");
+
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), FIXED);
+}
+
+#[tokio::test]
+async fn a_broken_rewrite_is_refused_and_the_file_is_untouched() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  def fetch(server), do: GenServer.call(server, :fetch\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("has syntax errors; nothing was changed"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), WORKER);
+
+    static PROSE: &[(&str, &str)] = &[("List the OTP", "{\"issues\": []}"), ("Rewrite", "I cannot help with that.")];
+    let server = echo_server(PROSE).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("the answer holds no code block and no diff"), "{}", text(&output.stderr));
+}
+
+#[tokio::test]
+async fn the_shipped_review_pipeline_prints_anchored_findings() {
+    static SCRIPT: &[(&str, &str)] = &[(
+        "Review the Elixir file",
+        "{\"findings\": [{\"rule\": \"unbounded-state\", \"severity\": \"warning\", \"message\": \"the state is returned to every caller\", \"line\": 11, \"snippet\": \"{:reply, state, state}\"}, {\"rule\": \"ghost\", \"message\": \"quotes nothing real\", \"line\": 2, \"snippet\": \"Enum.ghost()\"}]}",
+    )];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", WORKER);
+    let output = run(dir.path(), &[&shipped("otp_review"), "--file", "lib/app/worker.ex"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<String> = text(&output.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines[0], "lib/app/worker.ex:10:46: warning unbounded-state the state is returned to every caller");
+    assert_eq!(lines[1], "lib/app/worker.ex:1:1: warning ghost quotes nothing real (the code it quotes is not in the file)");
+    assert_eq!(lines[2], "2 findings from otp_review.");
+}
+
+#[tokio::test]
+async fn generated_tests_go_to_the_matching_test_file() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the behaviours", "{\"cases\": [{\"function\": \"fetch/1\", \"case\": \"returns the state\", \"expect\": \"state\"}]}"),
+        ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case, async: true\n\n  test \"fetch/1 returns the state\" do\n    server = start_supervised!({App.Worker, %{a: 1}})\n    assert App.Worker.fetch(server) == %{a: 1}\n  end\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", WORKER);
+    let output = run(dir.path(), &[&shipped("generate_tests"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let written = std::fs::read_to_string(dir.path().join("test/app/worker_test.exs")).unwrap();
+    assert!(written.starts_with("defmodule App.WorkerTest do\n  use ExUnit.Case, async: true"), "{written}");
+    assert!(text(&output.stdout).contains("+++ b/test/app/worker_test.exs"), "{}", text(&output.stdout));
+}

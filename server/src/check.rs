@@ -166,7 +166,7 @@ fn fix_file(path: &Path, settings: &RuleSettings) -> Result<usize, String> {
 
 /// Write through a temporary file in the same directory, then rename: a
 /// crash leaves either the old file or the new one, never half of each.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
     std::io::Write::write_all(&mut temporary, text.as_bytes())?;

@@ -88,6 +88,14 @@ enum PipelineCommand {
         /// Limit for the whole run, in seconds.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+        /// Run the pipeline's `editor` block on this file: its inputs are
+        /// filled from the file, an analysis prints findings, a refactor
+        /// prints the diff of its edit.
+        #[arg(long = "file", value_name = "PATH")]
+        target: Option<PathBuf>,
+        /// With --file: write a refactor's result (checked for syntax errors first).
+        #[arg(long, requires = "target")]
+        write: bool,
     },
     /// Validate pipeline files with the same diagnostics as the editor.
     /// Exits 1 when a file has errors.
@@ -133,9 +141,10 @@ pub fn main() -> ExitCode {
             let report = check::validate_pipelines(&files, &workspace);
             print_report(&report, format)
         }
-        Some(Command::Pipeline { command: PipelineCommand::Run { file, inputs, input_files, json, no_cache, workspace, timeout } }) => {
+        Some(Command::Pipeline { command: PipelineCommand::Run { file, inputs, input_files, json, no_cache, workspace, timeout, target, write } }) => {
             init_logging("warn");
-            run_pipeline(&file, &inputs, &input_files, json, no_cache, workspace, timeout)
+            let target = target.map(|path| EditorTarget { path, write });
+            run_pipeline(&file, &inputs, &input_files, json, no_cache, workspace, timeout, target)
         }
         Some(Command::Schema) => {
             let schema = crate::pipeline::json_schema::json_schema();
@@ -327,6 +336,13 @@ fn json_report(report: &Report) -> String {
     format!("{document:#}\n")
 }
 
+/// `pipeline run --file PATH [--write]`.
+struct EditorTarget {
+    path: PathBuf,
+    write: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn run_pipeline(
     file: &std::path::Path,
     inputs: &[String],
@@ -335,6 +351,7 @@ fn run_pipeline(
     no_cache: bool,
     workspace: Option<PathBuf>,
     timeout: u64,
+    target: Option<EditorTarget>,
 ) -> ExitCode {
     use crate::pipeline::run::{self, RunEvent, RunOptions};
 
@@ -362,6 +379,18 @@ fn run_pipeline(
         Ok(config) => config,
         Err(message) => return fail(message),
     };
+    let editor = match &target {
+        Some(target) => match editor_run(&source, &target.path, &config) {
+            Ok(editor) => {
+                for (key, value) in editor.inputs.clone() {
+                    values.entry(key).or_insert(value);
+                }
+                Some(editor)
+            }
+            Err(message) => return fail(message),
+        },
+        None => None,
+    };
     let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
     let options = RunOptions {
         cache_dir: (!no_cache).then(|| workspace.join(".elexirion/cache")),
@@ -385,6 +414,20 @@ fn run_pipeline(
         Err(error) => return fail(format!("cannot start the async runtime: {error}")),
     };
     match runtime.block_on(run::run(&source, options, events)) {
+        Ok(result) if editor.is_some() => {
+            let (Some(editor), Some(target)) = (editor, target) else { unreachable!() };
+            let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
+            match editor_outcome(&editor, &target, &answer) {
+                Ok(output) => {
+                    let _ = std::io::stdout().lock().write_all(output.as_bytes());
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("elexirion: {message}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Ok(result) => {
             let output = if json {
                 let steps: serde_json::Map<String, serde_json::Value> = result
@@ -405,4 +448,97 @@ fn run_pipeline(
             ExitCode::FAILURE
         }
     }
+}
+
+/// A pipeline's editor block, the file it runs on, and the inputs it gets.
+struct EditorRun {
+    block: crate::pipeline::editor::EditorBlock,
+    original: String,
+    display_path: String,
+    inputs: std::collections::HashMap<String, serde_json::Value>,
+}
+
+fn editor_run(source: &str, path: &std::path::Path, config: &Config) -> Result<EditorRun, String> {
+    use crate::pipeline::editor::{self, EditorContext};
+
+    let block = editor::editor_block(source).ok_or("this pipeline has no `editor` block, so --file has nothing to fill")?;
+    let original = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let display_path = path.to_string_lossy().trim_start_matches("./").to_string();
+    let is_elixir = crate::elixir::is_elixir_path(&display_path);
+    let diagnostics = if is_elixir {
+        let tree = crate::elixir::parser::with_parser(|p| p.parse_str(&original, None));
+        let options = crate::elixir::AnalysisOptions { path: Some(display_path.clone()), rules: config.rules.clone(), workspace: None };
+        crate::elixir::analyze(&original, &tree, &options)
+            .iter()
+            .map(|f| format!("line {}: {} {} {}", original[..f.range.start].matches('\n').count() + 1, f.code, f.name, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        String::new()
+    };
+    let context = EditorContext {
+        file: original.clone(),
+        selection: None,
+        language: if is_elixir { "elixir".into() } else { "text".into() },
+        path: display_path.clone(),
+        diagnostics,
+    };
+    let inputs = editor::inputs(&block, &context)?;
+    Ok(EditorRun { block, original, display_path, inputs })
+}
+
+/// What an editor pipeline's answer means for the file: findings, or a diff
+/// (written with --write once it is known to add no syntax error).
+fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Result<String, String> {
+    use crate::pipeline::editor::{self, Kind, WritesTo};
+    use crate::pipeline::outcome;
+
+    if editor.block.kind == Kind::Analysis {
+        let findings = outcome::anchor(outcome::parse_findings(answer)?, &editor.original);
+        let rope = ropey::Rope::from_str(&editor.original);
+        let mut out = String::new();
+        for found in &findings {
+            let position = crate::document::position_at(&rope, found.range.start, crate::document::PositionEncoding::Utf32);
+            let unanchored = if found.anchored { "" } else { " (the code it quotes is not in the file)" };
+            out.push_str(&format!(
+                "{}:{}:{}: {} {} {}{unanchored}\n",
+                editor.display_path,
+                position.line + 1,
+                position.character + 1,
+                found.severity.as_str(),
+                if found.finding.rule.is_empty() { editor.block.name.as_str() } else { found.finding.rule.as_str() },
+                found.finding.message
+            ));
+        }
+        out.push_str(&format!("{} finding{} from {}.\n", findings.len(), if findings.len() == 1 { "" } else { "s" }, editor.block.name));
+        return Ok(out);
+    }
+    let (path, before) = match editor.block.writes_to {
+        WritesTo::File => (target.path.clone(), editor.original.clone()),
+        WritesTo::TestFile => {
+            let test = PathBuf::from(editor::test_path(&editor.display_path));
+            let existing = std::fs::read_to_string(&test).unwrap_or_default();
+            (test, existing)
+        }
+    };
+    let after = outcome::new_text(answer, &before)?;
+    if crate::elixir::is_elixir_path(&path.to_string_lossy()) {
+        let errors = |text: &str| {
+            let tree = crate::elixir::parser::with_parser(|p| p.parse_str(text, None));
+            crate::elixir::syntax_errors::syntax_errors(text, &tree).len()
+        };
+        if errors(&after) > errors(&before) {
+            return Err(format!("the proposed code for {} has syntax errors; nothing was changed", path.display()));
+        }
+    }
+    let shown = path.to_string_lossy().to_string();
+    let diff = similar::TextDiff::from_lines(&before, &after).unified_diff().header(&format!("a/{shown}"), &format!("b/{shown}")).to_string();
+    if target.write {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        crate::check::write_atomically(&path, &after).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(diff)
 }

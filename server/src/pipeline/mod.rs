@@ -1,9 +1,11 @@
 //! Pipeline files (pipeline_ex YAML): parsing, the schema, validation.
 
 pub mod complete;
+pub mod editor;
 pub mod hover;
 pub mod json_schema;
 pub mod navigate;
+pub mod outcome;
 pub mod outline;
 pub mod providers;
 pub mod run;

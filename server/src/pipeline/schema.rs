@@ -153,6 +153,14 @@ pub const EDITOR: &[Field] = &[
         ]),
     ),
     field("languages", "Editor language ids the pipeline applies to, e.g. `[elixir]`.", Shape::List(&Shape::String)),
+    field(
+        "writes_to",
+        "Where a refactor's result goes. Default: file.",
+        Shape::Enum(&[
+            choice("file", "Replaces the current file (or the selection)."),
+            choice("test_file", "Becomes the file's ExUnit test: `lib/a/b.ex` -> `test/a/b_test.exs`."),
+        ]),
+    ),
     field("inputs", "Workflow inputs filled from the editor, e.g. `code: \"{{editor.selection_or_file}}\"`.", Shape::MapOf(&Shape::String)),
     field("description", "A longer description shown with the code action.", Shape::String),
 ];
