@@ -105,6 +105,18 @@ impl LspClient {
         }
     }
 
+    /// Answer a request the server sent us.
+    pub fn respond(&mut self, request: &Value, result: Value) {
+        self.send(&json!({ "jsonrpc": "2.0", "id": request["id"].clone(), "result": result }));
+    }
+
+    /// The next request from the server with this method, answered with `result`.
+    pub fn answer_request(&mut self, method: &str, result: Value) -> Value {
+        let request = self.wait_for(method, |m| m["method"] == method && m.get("id").is_some());
+        self.respond(&request, result);
+        request
+    }
+
     /// The next `publishDiagnostics` for `uri`.
     pub fn diagnostics_for(&mut self, uri: &str) -> Value {
         let message = self.wait_for(&format!("diagnostics for {uri}"), |m| {

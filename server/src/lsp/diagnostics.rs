@@ -40,6 +40,8 @@ pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
             return; // the panic was logged; the previous diagnostics stay
         };
         state.keep_tree(&uri, &snapshot);
+        let mut diagnostics = diagnostics;
+        diagnostics.extend(super::pipeline_runs::diagnostics_for(&state, &uri, &snapshot.text, encoding));
         publish_if_current(&state, &client, uri, version, diagnostics).await;
     });
 }

@@ -6,6 +6,7 @@ mod convert;
 mod diagnostics;
 mod panic_guard;
 mod pipeline_features;
+mod pipeline_runs;
 mod server;
 mod state;
 
@@ -13,6 +14,8 @@ use tower_lsp_server::{LspService, Server};
 
 /// Serve the Language Server Protocol over stdin and stdout until `exit`.
 pub async fn serve_stdio() {
-    let (service, socket) = LspService::new(server::Backend::new);
+    let (service, socket) = LspService::build(server::Backend::new)
+        .custom_method("window/workDoneProgress/cancel", server::Backend::work_done_progress_cancel)
+        .finish();
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
 }

@@ -8,7 +8,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{code_actions, convert, diagnostics, pipeline_features};
+use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs};
 use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
@@ -35,6 +35,14 @@ impl LanguageServer for Backend {
             let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.as_deref());
             let encoding = convert::negotiate_encoding(offered);
             self.state.set_encoding(encoding);
+            let annotations = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.workspace_edit.as_ref())
+                .and_then(|e| e.change_annotation_support.as_ref())
+                .is_some();
+            self.state.set_change_annotations(annotations);
             tracing::info!(?encoding, "initialized");
             if let Some(root) = workspace_root(&params) {
                 *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
@@ -65,8 +73,17 @@ impl LanguageServer for Backend {
                     references_provider: Some(OneOf::Left(true)),
                     rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
                     document_symbol_provider: Some(OneOf::Left(true)),
+                    execute_command_provider: Some(ExecuteCommandOptions {
+                        commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string()],
+                        ..Default::default()
+                    }),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::from(code_actions::FIX_ALL)]),
+                        code_action_kinds: Some(vec![
+                            CodeActionKind::QUICKFIX,
+                            CodeActionKind::from(code_actions::FIX_ALL),
+                            CodeActionKind::REFACTOR_REWRITE,
+                            CodeActionKind::from("source.elexirion"),
+                        ]),
                         ..Default::default()
                     })),
                     ..Default::default()
@@ -91,7 +108,9 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         guard_request("textDocument/codeAction", async {
-            let actions = code_actions::code_actions(&self.state, &params);
+            let mut actions = code_actions::code_actions(&self.state, &params);
+            let only = params.context.only.as_deref();
+            actions.extend(pipeline_runs::code_actions(&self.state, &params.text_document.uri, params.range, only));
             Ok((!actions.is_empty()).then_some(actions))
         })
         .await
@@ -151,6 +170,23 @@ impl LanguageServer for Backend {
         .await
     }
 
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        guard_request("workspace/executeCommand", async {
+            match params.command.as_str() {
+                pipeline_runs::RUN => pipeline_runs::start(self.state.clone(), self.client.clone(), &params.arguments)
+                    .await
+                    .map(|_| None)
+                    .map_err(tower_lsp_server::jsonrpc::Error::invalid_params),
+                pipeline_runs::CLEAR => {
+                    pipeline_runs::clear(&self.state, &self.client).await;
+                    Ok(None)
+                }
+                other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!("unknown command `{other}`"))),
+            }
+        })
+        .await
+    }
+
     async fn shutdown(&self) -> Result<()> {
         tracing::info!("shutdown requested");
         Ok(())
@@ -201,6 +237,13 @@ impl LanguageServer for Backend {
         let uri = params.text_document.uri;
         self.state.documents().remove(&uri);
         diagnostics::clear(&self.state, &self.client, uri).await;
+    }
+}
+
+impl Backend {
+    /// `window/workDoneProgress/cancel`: stop the pipeline run behind the token.
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        pipeline_runs::cancel(&self.state, &params.token);
     }
 }
 

@@ -15,6 +15,12 @@ pub struct State {
     config: RwLock<Config>,
     /// The workspace root, for pipeline `file` prompts and configuration.
     pub root: RwLock<Option<std::path::PathBuf>>,
+    /// Pipeline runs in progress, by progress token, to cancel them.
+    runs: Mutex<HashMap<String, tokio_util::sync::CancellationToken>>,
+    /// Findings of analysis pipelines, per document.
+    pipeline_findings: Mutex<HashMap<Uri, Vec<super::pipeline_runs::PipelineFinding>>>,
+    /// Whether the client can show change annotations (review before apply).
+    change_annotations: std::sync::atomic::AtomicBool,
     /// Open documents. Only the didOpen/didChange/didClose handlers write
     /// here, each before its first `.await`, so edits apply in arrival order.
     pub documents: Mutex<HashMap<Uri, Document>>,
@@ -38,6 +44,26 @@ impl State {
         let (Some(root), Some(path)) = (self.root(), uri.to_file_path()) else { return false };
         let Ok(relative) = path.strip_prefix(&root) else { return false };
         config.pipelines.matcher().is_ok_and(|m| m.is_match(relative))
+    }
+
+    pub fn runs(&self) -> MutexGuard<'_, HashMap<String, tokio_util::sync::CancellationToken>> {
+        self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn pipeline_findings(&self) -> MutexGuard<'_, HashMap<Uri, Vec<super::pipeline_runs::PipelineFinding>>> {
+        self.pipeline_findings.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn config(&self) -> Config {
+        self.config.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn change_annotations(&self) -> bool {
+        self.change_annotations.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_change_annotations(&self, supported: bool) {
+        self.change_annotations.store(supported, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn root(&self) -> Option<std::path::PathBuf> {

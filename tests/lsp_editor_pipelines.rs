@@ -1,0 +1,222 @@
+//! AI pipelines from the editor, end to end: the real server over stdio, a
+//! scripted model on 127.0.0.1, a workspace in a temporary directory.
+
+#[path = "support/http.rs"]
+mod http;
+mod support;
+
+use std::time::Duration;
+
+use http::{Recorded, Reply, TestServer};
+use serde_json::{json, Value};
+use support::LspClient;
+
+const WORKER: &str = "defmodule App.Worker do
+  use GenServer
+
+  def fetch(server), do: GenServer.call(server, :fetch, :infinity)
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_call(:fetch, _from, state), do: {:reply, state, state}
+end
+";
+
+/// A model that answers by what the prompt asks, after `delay`.
+async fn model(script: &'static [(&'static str, &'static str)], delay: Duration) -> TestServer {
+    TestServer::start_with(move |request: &Recorded| {
+        let prompt = request.json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+        let answer = script.iter().find(|(trigger, _)| prompt.contains(trigger)).map(|(_, a)| a.to_string()).unwrap_or_default();
+        Reply::json(200, &json!({ "choices": [{ "message": { "content": answer } }] })).delayed(delay)
+    })
+    .await
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+    uri: String,
+}
+
+fn new_workspace(model_url: &str) -> Workspace {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n");
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
+    std::fs::write(dir.path().join("lib/app/worker.ex"), WORKER).unwrap();
+    let uri = format!("file://{}/lib/app/worker.ex", dir.path().display());
+    Workspace { dir, uri }
+}
+
+fn start(workspace: &Workspace, annotations: bool) -> LspClient {
+    let mut client = LspClient::start();
+    let mut capabilities = json!({ "window": { "workDoneProgress": true } });
+    if annotations {
+        capabilities["workspace"] = json!({ "workspaceEdit": { "documentChanges": true, "changeAnnotationSupport": { "groupsOnLabel": true } } });
+    }
+    let root = format!("file://{}", workspace.dir.path().display());
+    client.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": capabilities }));
+    client.notify("initialized", json!({}));
+    client.open(&workspace.uri, "elixir", 1, WORKER);
+    client.diagnostics_for(&workspace.uri);
+    client
+}
+
+fn actions(client: &mut LspClient, uri: &str) -> Vec<Value> {
+    let result = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": uri }, "range": support::range([0, 0], [0, 0]), "context": { "diagnostics": [] } }),
+    );
+    result.as_array().unwrap().iter().filter(|a| a["command"]["command"] == "elexirion.runPipeline").cloned().collect()
+}
+
+fn run(client: &mut LspClient, action: &Value) {
+    let command = &action["command"];
+    let result = client.request("workspace/executeCommand", json!({ "command": command["command"], "arguments": command["arguments"] }));
+    assert_eq!(result, Value::Null);
+}
+
+fn action<'a>(all: &'a [Value], title: &str) -> &'a Value {
+    all.iter().find(|a| a["title"] == title).unwrap_or_else(|| panic!("no action {title}: {all:#?}"))
+}
+
+/// Apply `edits` (LSP, ASCII text) to `text`.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| text.split_inclusive('\n').take(p["line"].as_u64().unwrap() as usize).map(str::len).sum::<usize>() + p["character"].as_u64().unwrap() as usize;
+    let mut out = text.to_string();
+    let mut sorted: Vec<&Value> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
+    for edit in sorted {
+        out.replace_range(offset(&edit["range"]["start"])..offset(&edit["range"]["end"]), edit["newText"].as_str().unwrap());
+    }
+    out
+}
+
+fn progress_end(client: &mut LspClient) -> String {
+    let end = client.wait_for("the progress to end", |m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end");
+    end["params"]["value"]["message"].as_str().unwrap_or_default().to_string()
+}
+
+const FIX_SCRIPT: &[(&str, &str)] = &[
+    ("List the OTP and process anti-patterns", "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}"),
+    ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelines_are_offered_as_code_actions_and_the_workspace_overrides_ours() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    let titles: Vec<&str> = offered.iter().map(|a| a["title"].as_str().unwrap()).collect();
+    for title in ["Review OTP design (AI)", "Fix OTP anti-patterns (AI)", "Explain this code (AI)", "Generate ExUnit tests (AI)", "Add specs and docs (AI)"] {
+        assert!(titles.contains(&title), "{titles:?}");
+    }
+    assert_eq!(action(&offered, "Fix OTP anti-patterns (AI)")["kind"], "refactor.rewrite");
+    assert_eq!(server.requests().len(), 0, "offering runs nothing");
+
+    std::fs::create_dir_all(workspace.dir.path().join("pipelines")).unwrap();
+    let ours = include_str!("../pipelines/otp_review.yaml").replace("Review OTP design (AI)", "Team OTP review");
+    std::fs::write(workspace.dir.path().join("pipelines/otp_review.yaml"), ours).unwrap();
+    let titles: Vec<String> = actions(&mut client, &workspace.uri).iter().map(|a| a["title"].as_str().unwrap().to_string()).collect();
+    assert!(titles.contains(&"Team OTP review".to_string()) && !titles.contains(&"Review OTP design (AI)".to_string()), "{titles:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, true);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    let edit = &request["params"]["edit"];
+    let change = &edit["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 1);
+    assert_eq!(edit["changeAnnotations"]["elexirion-pipeline"]["needsConfirmation"], true);
+    let edits = change["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "one minimal edit");
+    assert_eq!(edits[0]["annotationId"], "elexirion-pipeline");
+    assert_eq!(apply(WORKER, edits), WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
+    assert_eq!(edits[0]["range"]["start"]["line"], 3, "only the changed line: {edits:#?}");
+    client.respond(&request, json!({ "applied": true }));
+    assert_eq!(progress_end(&mut client), "Applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analysis_publishes_anchored_diagnostics_that_follow_edits() {
+    static SCRIPT: &[(&str, &str)] = &[(
+        "Review the Elixir file",
+        "Findings:\n```json\n{\"findings\": [{\"rule\": \"state-leak\", \"severity\": \"warning\", \"message\": \"the whole state goes to callers\", \"line\": 11, \"snippet\": \"{:reply, state, state}\"}]}\n```",
+    )];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Review OTP design (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    assert_eq!(progress_end(&mut client), "1 finding");
+    let ai = |published: &Value| -> Vec<Value> {
+        published["diagnostics"].as_array().unwrap().iter().filter(|d| d["source"] == "elexirion:otp_review").cloned().collect()
+    };
+    let mut published = client.diagnostics_for(&workspace.uri);
+    while ai(&published).is_empty() {
+        published = client.diagnostics_for(&workspace.uri);
+    }
+    let found = ai(&published);
+    assert_eq!(found[0]["range"], support::range([9, 45], [9, 67]));
+    assert_eq!(found[0]["code"], "state-leak");
+    let rules: Vec<&str> = published["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
+    assert!(rules.contains(&"EXR005"), "rule diagnostics stay: {rules:?}");
+
+    // A line added above moves it down; deleting the code it quotes clears it.
+    client.change(&workspace.uri, 2, [0, 0], [0, 0], "# a comment\n");
+    let moved = ai(&client.diagnostics_for(&workspace.uri));
+    assert_eq!(moved[0]["range"], support::range([10, 45], [10, 67]));
+    client.change(&workspace.uri, 3, [10, 45], [10, 67], "{:reply, :ok, state}");
+    assert!(ai(&client.diagnostics_for(&workspace.uri)).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_or_broken_answers_are_refused_with_a_message() {
+    let server = model(FIX_SCRIPT, Duration::from_millis(700)).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    client.change(&workspace.uri, 2, [0, 0], [0, 0], "# edited meanwhile\n");
+    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    assert!(message["params"]["message"].as_str().unwrap().contains("the file changed while the pipeline ran"), "{message:#}");
+    assert_eq!(progress_end(&mut client), "Not applied");
+
+    static BROKEN: &[(&str, &str)] = &[("List the OTP", "{\"issues\": []}"), ("Rewrite", "```elixir\ndefmodule App.Worker do\n  def fetch(s), do: GenServer.call(s, :fetch\nend\n```")];
+    let server = model(BROKEN, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    assert!(message["params"]["message"].as_str().unwrap().contains("syntax errors; nothing was applied"), "{message:#}");
+    let others = client.drain_for(Duration::from_millis(300));
+    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_from_the_progress_stops_the_run() {
+    let server = model(FIX_SCRIPT, Duration::from_secs(20)).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    let create = client.answer_request("window/workDoneProgress/create", Value::Null);
+    let token = create["params"]["token"].clone();
+    client.wait_for("the progress to begin", |m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin");
+    let started = std::time::Instant::now();
+    client.notify("window/workDoneProgress/cancel", json!({ "token": token }));
+    assert_eq!(progress_end(&mut client), "Cancelled");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
