@@ -49,15 +49,21 @@ pub struct PipelineFinding {
 }
 
 /// Every pipeline with an editor block: ours, then the workspace's
-/// `pipelines/*.yaml`, which replace ours of the same name.
-pub fn pipelines(root: Option<&Path>) -> Vec<(String, EditorBlock)> {
+/// (`pipelines/*.yaml` and files matching `[pipelines] globs`), which
+/// replace ours of the same name.
+pub fn pipelines(root: Option<&Path>, globs: Option<&globset::GlobSet>) -> Vec<(String, EditorBlock)> {
     let mut found: Vec<(String, EditorBlock)> = SHIPPED.iter().filter_map(|s| Some((s.to_string(), editor::editor_block(s)?))).collect();
     let directory = root.map(|r| r.join("pipelines"));
     let mut files: Vec<PathBuf> = directory
         .and_then(|d| std::fs::read_dir(d).ok())
         .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml")).collect())
         .unwrap_or_default();
+    if let (Some(root), Some(globs)) = (root, globs.filter(|g| !g.is_empty())) {
+        let walk = ignore::WalkBuilder::new(root).max_depth(Some(6)).build();
+        files.extend(walk.flatten().map(|e| e.into_path()).filter(|p| p.strip_prefix(root).is_ok_and(|r| globs.is_match(r))));
+    }
     files.sort();
+    files.dedup();
     for file in files {
         let Ok(source) = std::fs::read_to_string(&file) else { continue };
         let Some(block) = editor::editor_block(&source) else { continue };
@@ -75,7 +81,8 @@ pub fn code_actions(state: &State, uri: &Uri, range: lsp::Range, only: Option<&[
         _ => return Vec::new(),
     };
     let has_selection = range.start != range.end;
-    pipelines(state.root().as_deref())
+    let globs = state.config().pipelines.matcher().ok();
+    pipelines(state.root().as_deref(), globs.as_ref())
         .into_iter()
         .filter(|(_, block)| block.languages.is_empty() || block.languages.iter().any(|l| l == language))
         .filter(|(_, block)| block.scope != "selection" || has_selection)
@@ -101,6 +108,33 @@ pub fn code_actions(state: &State, uri: &Uri, range: lsp::Range, only: Option<&[
         .collect()
 }
 
+/// Pipeline findings in `range` whose `suggestion` replaces the quoted
+/// code exactly, as quick fixes.
+pub fn suggestion_fixes(state: &State, uri: &Uri, range: lsp::Range) -> Vec<CodeActionOrCommand> {
+    let Some(text) = state.documents().get(uri).map(|d| d.text().clone()) else { return Vec::new() };
+    let encoding = state.encoding();
+    let requested = convert::offset_range(&text, range, encoding);
+    let source = text.to_string();
+    let findings = state.pipeline_findings().get(uri).cloned().unwrap_or_default();
+    findings
+        .into_iter()
+        .filter_map(|item| {
+            let suggestion = item.finding.suggestion.clone()?;
+            let anchored = outcome::anchor(vec![item.finding.clone()], &source).remove(0);
+            let touches = anchored.anchored && anchored.range.start <= requested.end && requested.start <= anchored.range.end;
+            touches.then(|| {
+                let edit = TextEdit { range: convert::lsp_range(&text, &anchored.range, encoding), new_text: suggestion };
+                CodeActionOrCommand::CodeAction(CodeAction {
+                    title: format!("Apply the suggestion of {}", item.pipeline),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    edit: Some(WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), vec![edit])])), ..Default::default() }),
+                    ..Default::default()
+                })
+            })
+        })
+        .collect()
+}
+
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
 /// Start a pipeline run; it reports progress and finishes on its own.
@@ -110,7 +144,8 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
     let uri: Uri = argument["uri"].as_str().and_then(|u| u.parse().ok()).ok_or("no document named")?;
     let range: Option<lsp::Range> = serde_json::from_value(argument["range"].clone()).ok();
     let root = state.root();
-    let (source, block) = pipelines(root.as_deref()).into_iter().find(|(_, b)| b.name == name).ok_or(format!("no pipeline named `{name}`"))?;
+    let globs = state.config().pipelines.matcher().ok();
+    let (source, block) = pipelines(root.as_deref(), globs.as_ref()).into_iter().find(|(_, b)| b.name == name).ok_or(format!("no pipeline named `{name}`"))?;
 
     let snapshot = state.documents().get(&uri).map(|d| d.snapshot()).ok_or("the document is not open")?;
     let encoding = state.encoding();

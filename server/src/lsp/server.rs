@@ -110,6 +110,9 @@ impl LanguageServer for Backend {
         guard_request("textDocument/codeAction", async {
             let mut actions = code_actions::code_actions(&self.state, &params);
             let only = params.context.only.as_deref();
+            if only.is_none_or(|o| o.iter().any(|k| CodeActionKind::QUICKFIX.as_str().starts_with(k.as_str()))) {
+                actions.extend(pipeline_runs::suggestion_fixes(&self.state, &params.text_document.uri, params.range));
+            }
             actions.extend(pipeline_runs::code_actions(&self.state, &params.text_document.uri, params.range, only));
             Ok((!actions.is_empty()).then_some(actions))
         })
