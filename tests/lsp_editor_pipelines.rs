@@ -149,7 +149,7 @@ async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
 async fn an_analysis_publishes_anchored_diagnostics_that_follow_edits() {
     static SCRIPT: &[(&str, &str)] = &[(
         "Review the Elixir file",
-        "Findings:\n```json\n{\"findings\": [{\"rule\": \"state-leak\", \"severity\": \"warning\", \"message\": \"the whole state goes to callers\", \"line\": 11, \"snippet\": \"{:reply, state, state}\"}]}\n```",
+        "Findings:\n```json\n{\"findings\": [{\"rule\": \"state-leak\", \"severity\": \"warning\", \"message\": \"the whole state goes to callers\", \"line\": 11, \"snippet\": \"{:reply, state, state}\", \"suggestion\": \"{:reply, Map.take(state, [:value]), state}\"}]}\n```",
     )];
     let server = model(SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
@@ -170,6 +170,16 @@ async fn an_analysis_publishes_anchored_diagnostics_that_follow_edits() {
     assert_eq!(found[0]["code"], "state-leak");
     let rules: Vec<&str> = published["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["code"].as_str()).collect();
     assert!(rules.contains(&"EXR005"), "rule diagnostics stay: {rules:?}");
+
+    // Its suggestion is an exact replacement of the quoted code: a quick fix.
+    let fixes = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": workspace.uri }, "range": found[0]["range"], "context": { "diagnostics": [], "only": ["quickfix"] } }),
+    );
+    assert_eq!(fixes[0]["title"], "Apply the suggestion of otp_review");
+    let edit = &fixes[0]["edit"]["changes"][workspace.uri.as_str()][0];
+    assert_eq!(edit["range"], found[0]["range"]);
+    assert_eq!(edit["newText"], "{:reply, Map.take(state, [:value]), state}");
 
     // A line added above moves it down; deleting the code it quotes clears it.
     client.change(&workspace.uri, 2, [0, 0], [0, 0], "# a comment\n");
@@ -201,6 +211,25 @@ async fn stale_or_broken_answers_are_refused_with_a_message() {
     client.answer_request("window/workDoneProgress/create", Value::Null);
     let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
     assert!(message["params"]["message"].as_str().unwrap().contains("syntax errors; nothing was applied"), "{message:#}");
+    let others = client.drain_for(Duration::from_millis(300));
+    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_outside_the_workspace_are_refused() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("worker.ex"), WORKER).unwrap();
+    let outside = format!("file://{}/worker.ex", elsewhere.path().display());
+    let mut client = start(&workspace, false);
+    client.open(&outside, "elixir", 1, WORKER);
+    client.diagnostics_for(&outside);
+    let offered = actions(&mut client, &outside);
+    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    assert!(message["params"]["message"].as_str().unwrap().contains("outside the workspace"), "{message:#}");
     let others = client.drain_for(Duration::from_millis(300));
     assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
 }

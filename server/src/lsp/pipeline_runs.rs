@@ -324,6 +324,10 @@ impl Finished<'_> {
         };
         match self.block.writes_to {
             WritesTo::File => {
+                let path = self.uri.to_file_path().map(|p| p.into_owned()).unwrap_or_default();
+                if self.state.root().is_some_and(|root| !path.starts_with(root)) {
+                    return Err("this file is outside the workspace; nothing was applied".into());
+                }
                 let scope = self.selection.clone().unwrap_or(0..current.len());
                 let replacement = outcome::new_text(answer, &current[scope.clone()])?;
                 let mut proposed = current.clone();
