@@ -249,3 +249,24 @@ async fn cancelling_from_the_progress_stops_the_run() {
     assert_eq!(progress_end(&mut client), "Cancelled");
     assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clear_command_removes_pipeline_diagnostics_only() {
+    static SCRIPT: &[(&str, &str)] = &[("Review the Elixir file", "{\"findings\": [{\"rule\": \"r\", \"message\": \"m\", \"line\": 4, \"snippet\": \"def fetch\"}]}")];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Review OTP design (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let sources = |published: &Value| -> Vec<String> {
+        published["diagnostics"].as_array().unwrap().iter().map(|d| d["source"].as_str().unwrap().to_string()).collect()
+    };
+    let mut published = client.diagnostics_for(&workspace.uri);
+    while !sources(&published).contains(&"elexirion:otp_review".to_string()) {
+        published = client.diagnostics_for(&workspace.uri);
+    }
+    client.request("workspace/executeCommand", json!({ "command": "elexirion.clearPipelineDiagnostics", "arguments": [] }));
+    let cleared = sources(&client.diagnostics_for(&workspace.uri));
+    assert!(!cleared.is_empty() && cleared.iter().all(|s| s == "elexirion"), "{cleared:?}");
+}
