@@ -154,3 +154,22 @@ fn workspace_configuration_is_read_at_startup_and_a_broken_one_is_reported() {
     client.open(&uri, "elixir", 1, WORKER);
     assert_eq!(codes(&client.diagnostics_for(&uri)), ["EXR011", "EXR005"]);
 }
+
+#[test]
+fn editor_settings_override_the_file_and_can_change_later() {
+    let mut client = LspClient::start();
+    client.request(
+        "initialize",
+        json!({ "processId": null, "capabilities": {}, "initializationOptions": { "rules": { "disable": ["genserver-call-infinity"] } } }),
+    );
+    client.notify("initialized", json!({}));
+    client.open(URI, "elixir", 1, WORKER);
+    assert_eq!(codes(&client.diagnostics_for(URI)), ["EXR011"]);
+
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "elexirion": { "rules": { "disable": [] } } } }));
+    assert_eq!(codes(&client.diagnostics_for(URI)), ["EXR011", "EXR005"]);
+
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "elexirion": { "rules": { "disable": ["no-such-rule"] } } } }));
+    let warning = client.wait_for("a warning", |m| m["method"] == "window/showMessage");
+    assert!(warning["params"]["message"].as_str().unwrap().contains("no-such-rule"), "{warning}");
+}

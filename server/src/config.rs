@@ -24,14 +24,14 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::elixir::rules;
 use crate::elixir::settings::RuleSettings;
 
 pub const FILE_NAME: &str = "elexirion.toml";
 
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub rules: RuleSettings,
@@ -40,7 +40,7 @@ pub struct Config {
 }
 
 /// Which providers serve which steps, with which models and URLs.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProviderSettings {
     /// Providers for `claude*` and `parallel_claude` steps, in fallback
@@ -58,7 +58,7 @@ pub const PROVIDER_NAMES: &[&str] = &["anthropic", "gemini", "openai"];
 
 /// Which YAML files are pipelines, besides those in `pipelines/` directories,
 /// named `*.pipeline.yaml`, or recognised by their content.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PipelineSettings {
     /// Globs relative to the workspace root, e.g. `ai/**/*.yml`.
@@ -101,6 +101,29 @@ impl Config {
         }
     }
 
+    /// This configuration with editor settings laid over it: the same keys
+    /// as the file (`{"rules": {"disable": [...]}, "providers": {...}}`),
+    /// each one given replacing the file's.
+    pub fn with_overrides(&self, overrides: &serde_json::Value) -> Result<Config, String> {
+        fn merge(base: &mut serde_json::Value, over: &serde_json::Value) {
+            match (base, over) {
+                (serde_json::Value::Object(base), serde_json::Value::Object(over)) => {
+                    for (key, value) in over {
+                        merge(base.entry(key.clone()).or_insert(serde_json::Value::Null), value);
+                    }
+                }
+                (_, serde_json::Value::Null) => {}
+                (base, over) => *base = over.clone(),
+            }
+        }
+        let mut merged = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        merge(&mut merged, overrides);
+        let config: Config = serde_json::from_value(merged).map_err(|e| format!("editor settings: {e}"))?;
+        // The same checks as for the file.
+        let text = toml::to_string(&config).map_err(|e| e.to_string())?;
+        Config::parse(&text)
+    }
+
     /// The nearest `elexirion.toml` in `start` or a directory above it.
     pub fn discover(start: &Path) -> Result<Option<(PathBuf, Config)>, String> {
         for dir in start.ancestors() {
@@ -134,6 +157,16 @@ mod tests {
         let config = Config::parse("[pipelines]\nglobs = [\"ai/**/*.yml\"]\n").unwrap();
         assert!(config.pipelines.matcher().unwrap().is_match("ai/review/fix.yml"));
         assert!(Config::parse("[pipelines]\nglobs = [\"ai/[\"]\n").unwrap_err().contains("[pipelines] globs"));
+    }
+
+    #[test]
+    fn editor_settings_override_the_file() {
+        let file = Config::parse("[rules]\ndisable = [\"missing-impl\"]\nmax-parameters = 4\n").unwrap();
+        let merged = file.with_overrides(&serde_json::json!({ "rules": { "disable": ["EXR005"] }, "providers": { "claude": ["openai"] } })).unwrap();
+        assert_eq!(merged.rules.disable, ["EXR005"]);
+        assert_eq!(merged.rules.max_parameters, 4, "keys not given keep the file's value");
+        assert_eq!(merged.providers.claude, ["openai"]);
+        assert!(file.with_overrides(&serde_json::json!({ "rules": { "disable": ["nope"] } })).is_err());
     }
 
     #[test]

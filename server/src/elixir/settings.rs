@@ -1,9 +1,9 @@
 //! Which rules run, and their thresholds (the `[rules]` table of
 //! `elexirion.toml`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RuleSettings {
     /// Rules turned off, by code (`EXR005`) or name (`missing-impl`).

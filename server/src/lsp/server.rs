@@ -47,12 +47,16 @@ impl LanguageServer for Backend {
             if let Some(root) = workspace_root(&params) {
                 *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
                 match Config::load_from_dir(&root) {
-                    Ok(found) => self.state.set_config(found.map(|(_, c)| c).unwrap_or_default()),
+                    Ok(found) => *self.state.file_config.write().unwrap_or_else(|p| p.into_inner()) = found.map(|(_, c)| c).unwrap_or_default(),
                     Err(problem) => {
                         tracing::warn!("{problem}");
                         *self.config_problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(problem);
                     }
                 }
+            }
+            let settings = params.initialization_options.clone().unwrap_or_default();
+            if let Err(problem) = self.apply_settings(&settings) {
+                *self.config_problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(problem);
             }
             Ok(InitializeResult {
                 capabilities: ServerCapabilities {
@@ -101,7 +105,7 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         let problem = self.config_problem.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(problem) = problem {
-            let message = format!("Elexirion ignored elexirion.toml and uses defaults: {problem}");
+            let message = format!("Elexirion ignored part of its configuration: {problem}");
             self.client.show_message(MessageType::WARNING, message).await;
         }
     }
@@ -190,6 +194,19 @@ impl LanguageServer for Backend {
         .await
     }
 
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        // Clients send either our section or the whole settings object.
+        let settings = params.settings.get("elexirion").cloned().unwrap_or(params.settings);
+        if let Err(problem) = self.apply_settings(&settings) {
+            self.client.show_message(MessageType::WARNING, format!("Elexirion ignored the new settings: {problem}")).await;
+            return;
+        }
+        let open: Vec<(Uri, i32)> = self.state.documents().iter().map(|(uri, d)| (uri.clone(), d.version())).collect();
+        for (uri, version) in open {
+            self.schedule_diagnostics(uri, version);
+        }
+    }
+
     async fn shutdown(&self) -> Result<()> {
         tracing::info!("shutdown requested");
         Ok(())
@@ -244,6 +261,23 @@ impl LanguageServer for Backend {
 }
 
 impl Backend {
+    /// Lay editor settings over elexirion.toml; on a bad setting, keep the
+    /// file's configuration and say why.
+    fn apply_settings(&self, settings: &serde_json::Value) -> std::result::Result<(), String> {
+        let file = self.state.file_config.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let settings = if settings.is_object() { settings.clone() } else { serde_json::json!({}) };
+        match file.with_overrides(&settings) {
+            Ok(config) => {
+                self.state.set_config(config);
+                Ok(())
+            }
+            Err(problem) => {
+                self.state.set_config(file);
+                Err(problem)
+            }
+        }
+    }
+
     /// `window/workDoneProgress/cancel`: stop the pipeline run behind the token.
     pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
         pipeline_runs::cancel(&self.state, &params.token);

@@ -13,6 +13,8 @@ use crate::elixir::AnalysisOptions;
 pub struct State {
     encoding: RwLock<PositionEncoding>,
     config: RwLock<Config>,
+    /// `elexirion.toml` as read, before editor settings are laid over it.
+    pub file_config: RwLock<Config>,
     /// The workspace root, for pipeline `file` prompts and configuration.
     pub root: RwLock<Option<std::path::PathBuf>>,
     /// Pipeline runs in progress, by progress token, to cancel them.
