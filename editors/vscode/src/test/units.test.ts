@@ -1,0 +1,71 @@
+// The parts of the extension that need no VS Code: node's test runner.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { test } from "node:test";
+
+import { isPipelinePath } from "../documents";
+import { MAX_CRASHES, nextRestartDelay, WINDOW_MS } from "../restart";
+import { resolveServer } from "../server";
+import { CLIENT_ONLY, MAPPING, serverEnvironment, serverSettings } from "../settings";
+
+const env = (executables: string[], pathVariable = "/usr/bin:/opt/elexirion/bin") => ({
+  pathVariable,
+  platform: "linux" as NodeJS.Platform,
+  isExecutable: (file: string) => executables.includes(file),
+});
+
+test("the configured path wins when it is executable", () => {
+  assert.deepEqual(resolveServer("/home/me/elexirion", env(["/home/me/elexirion", "/usr/bin/elexirion"])), { command: "/home/me/elexirion" });
+  const missing = resolveServer("/nowhere/elexirion", env(["/usr/bin/elexirion"]));
+  assert.ok("error" in missing && missing.error.includes("/nowhere/elexirion"));
+});
+
+test("otherwise the first elexirion on PATH, else a message saying what to do", () => {
+  assert.deepEqual(resolveServer("", env(["/opt/elexirion/bin/elexirion"])), { command: "/opt/elexirion/bin/elexirion" });
+  const none = resolveServer(undefined, env([]));
+  assert.ok("error" in none && none.error.includes("cargo install --path server") && none.error.includes("elexirion.server.path"));
+  const windows = resolveServer("", { pathVariable: "C:\\tools", platform: "win32", isExecutable: (f) => f.endsWith("elexirion.exe") });
+  assert.ok("command" in windows && windows.command.endsWith("elexirion.exe"));
+});
+
+test("only settings the user set are sent, under the server's names", () => {
+  const set: Record<string, unknown> = { "rules.disable": ["missing-impl"], "providers.baseUrls": { openai: "http://localhost:11434/v1" }, "providers.maxRetries": 0 };
+  assert.deepEqual(serverSettings((key) => set[key]), {
+    rules: { disable: ["missing-impl"] },
+    providers: { "base-urls": { openai: "http://localhost:11434/v1" }, "max-retries": 0 },
+  });
+  assert.deepEqual(serverSettings(() => undefined), {});
+});
+
+test("every contributed setting is either sent to the server or read by the extension", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "../../package.json"), "utf8"));
+  const contributed = Object.keys(manifest.contributes.configuration.properties).map((k) => k.replace(/^elexirion\./, ""));
+  const handled = [...Object.keys(MAPPING), ...CLIENT_ONLY].sort();
+  assert.deepEqual(contributed.sort(), handled);
+});
+
+test("API keys from secret storage and the log level reach the server's environment", () => {
+  const result = serverEnvironment({ PATH: "/usr/bin", OPENAI_API_KEY: "from-shell" }, { ANTHROPIC_API_KEY: "sk-secret", GEMINI_API_KEY: undefined }, "debug");
+  assert.equal(result.ANTHROPIC_API_KEY, "sk-secret");
+  assert.equal(result.OPENAI_API_KEY, "from-shell");
+  assert.equal(result.GEMINI_API_KEY, undefined);
+  assert.equal(result.ELEXIRION_LOG, "debug");
+});
+
+test("restarts slow down and stop after too many crashes", () => {
+  const now = 1_000_000;
+  assert.equal(nextRestartDelay([now], now), 500);
+  assert.equal(nextRestartDelay([now - 3000, now - 2000, now], now), 2000);
+  assert.equal(nextRestartDelay(Array(MAX_CRASHES).fill(now), now), undefined);
+  assert.equal(nextRestartDelay(Array(MAX_CRASHES).fill(now - WINDOW_MS - 1), now), 500, "old crashes are forgotten");
+});
+
+test("only pipeline YAML is sent to the server", () => {
+  assert.ok(isPipelinePath("/w/pipelines/fix.yaml"));
+  assert.ok(isPipelinePath("C:\\w\\pipelines\\fix.yml"));
+  assert.ok(isPipelinePath("/w/review.pipeline.yaml"));
+  assert.ok(!isPipelinePath("/w/.github/workflows/ci.yml"));
+  assert.ok(!isPipelinePath("/w/pipelines/notes/readme.md"));
+});
