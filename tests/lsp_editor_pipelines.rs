@@ -7,7 +7,6 @@ mod support;
 
 use std::time::Duration;
 
-use http::{Recorded, Reply, TestServer};
 use serde_json::{json, Value};
 use support::LspClient;
 
@@ -24,14 +23,8 @@ const WORKER: &str = "defmodule App.Worker do
 end
 ";
 
-/// A model that answers by what the prompt asks, after `delay`.
-async fn model(script: &'static [(&'static str, &'static str)], delay: Duration) -> TestServer {
-    TestServer::start_with(move |request: &Recorded| {
-        let prompt = request.json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
-        let answer = script.iter().find(|(trigger, _)| prompt.contains(trigger)).map(|(_, a)| a.to_string()).unwrap_or_default();
-        Reply::json(200, &json!({ "choices": [{ "message": { "content": answer } }] })).delayed(delay)
-    })
-    .await
+async fn model(script: &'static [(&'static str, &'static str)], delay: Duration) -> http::TestServer {
+    http::scripted_model(script, delay).await
 }
 
 struct Workspace {
@@ -91,6 +84,18 @@ fn apply(text: &str, edits: &[Value]) -> String {
         out.replace_range(offset(&edit["range"]["start"])..offset(&edit["range"]["end"]), edit["newText"].as_str().unwrap());
     }
     out
+}
+
+/// Run the fix pipeline on `uri`: it must be refused with a message saying
+/// `reason`, and no edit may reach the editor.
+fn expect_refusal(client: &mut LspClient, uri: &str, reason: &str) {
+    let offered = actions(client, uri);
+    run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    assert!(message["params"]["message"].as_str().unwrap().contains(reason), "{message:#}");
+    let others = client.drain_for(Duration::from_millis(300));
+    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
 }
 
 fn progress_end(client: &mut LspClient) -> String {
@@ -206,13 +211,7 @@ async fn stale_or_broken_answers_are_refused_with_a_message() {
     let server = model(BROKEN, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, false);
-    let offered = actions(&mut client, &workspace.uri);
-    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
-    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
-    assert!(message["params"]["message"].as_str().unwrap().contains("syntax errors; nothing was applied"), "{message:#}");
-    let others = client.drain_for(Duration::from_millis(300));
-    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+    expect_refusal(&mut client, &workspace.uri, "syntax errors; nothing was applied");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,13 +224,7 @@ async fn edits_outside_the_workspace_are_refused() {
     let mut client = start(&workspace, false);
     client.open(&outside, "elixir", 1, WORKER);
     client.diagnostics_for(&outside);
-    let offered = actions(&mut client, &outside);
-    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
-    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
-    assert!(message["params"]["message"].as_str().unwrap().contains("outside the workspace"), "{message:#}");
-    let others = client.drain_for(Duration::from_millis(300));
-    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+    expect_refusal(&mut client, &outside, "outside the workspace");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,19 +8,11 @@ mod support;
 use std::path::Path;
 use std::process::Output;
 
-use http::{Recorded, Reply, TestServer};
+use http::{Reply, TestServer};
 use serde_json::{json, Value};
 
-/// An OpenAI-compatible server that answers "echo: <the prompt>", or a
-/// scripted answer when the prompt contains a trigger.
 async fn echo_server(scripted: &'static [(&'static str, &'static str)]) -> TestServer {
-    TestServer::start_with(move |request: &Recorded| {
-        let body = request.json();
-        let prompt = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
-        let answer = scripted.iter().find(|(trigger, _)| prompt.contains(trigger)).map(|(_, a)| a.to_string()).unwrap_or(format!("echo: {prompt}"));
-        Reply::json(200, &json!({ "choices": [{ "message": { "content": answer } }], "usage": { "prompt_tokens": 5, "completion_tokens": 7 } }))
-    })
-    .await
+    http::scripted_model(scripted, std::time::Duration::ZERO).await
 }
 
 fn workspace(server_url: &str) -> tempfile::TempDir {

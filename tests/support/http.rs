@@ -2,6 +2,8 @@
 //! it records every request and answers with the next scripted response
 //! (the last one repeats), sent in chunks, with delays, or cut short.
 
+#![allow(dead_code)] // each test file uses part of it
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -172,4 +174,17 @@ async fn write_reply(socket: &mut tokio::net::TcpStream, reply: &Reply) -> std::
     }
     socket.write_all(b"0\r\n\r\n").await?;
     socket.shutdown().await
+}
+
+/// An OpenAI-compatible model that answers, after `delay`, with the answer of
+/// the first trigger the prompt contains, else with "echo: <the prompt>".
+pub async fn scripted_model(script: &'static [(&'static str, &'static str)], delay: Duration) -> TestServer {
+    TestServer::start_with(move |request: &Recorded| {
+        let body = request.json();
+        let prompt = body["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+        let answer = script.iter().find(|(trigger, _)| prompt.contains(trigger)).map(|(_, a)| a.to_string()).unwrap_or(format!("echo: {prompt}"));
+        let reply = serde_json::json!({ "choices": [{ "message": { "content": answer } }], "usage": { "prompt_tokens": 5, "completion_tokens": 7 } });
+        Reply::json(200, &reply).delayed(delay)
+    })
+    .await
 }
