@@ -55,11 +55,45 @@ enum Command {
     },
     /// Print the JSON Schema of pipeline files (for yaml-language-server).
     Schema,
+    /// The optimization store of prompt versions (default .elexirion/store.db).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+        /// The store's path.
+        #[arg(long, global = true, default_value = ".elexirion/store.db")]
+        store: PathBuf,
+    },
     /// List the rules, or print their documentation as Markdown.
     Rules {
         /// Print every rule's documentation (the source of docs/rules.md).
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Import a program saved by DSPy's `Module.save` (JSON): each
+    /// predictor's instructions and demos become a prompt version.
+    ImportDspy {
+        program: PathBuf,
+        /// The pipeline the program optimizes.
+        #[arg(long)]
+        pipeline: String,
+        /// Which step a predictor is, as `PREDICTOR=STEP` (repeatable);
+        /// default: the predictor's path without `.predict` (`self` for a bare one).
+        #[arg(long = "map", value_name = "PREDICTOR=STEP")]
+        map: Vec<String>,
+    },
+    /// List a pipeline's prompt versions.
+    Versions {
+        #[arg(long)]
+        pipeline: String,
+        #[arg(long)]
+        step: Option<String>,
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -145,6 +179,19 @@ pub fn main() -> ExitCode {
             init_logging("warn");
             let target = target.map(|path| EditorTarget { path, write });
             run_pipeline(&file, &inputs, &input_files, json, no_cache, workspace, timeout, target)
+        }
+        Some(Command::Store { command, store }) => {
+            init_logging("warn");
+            match run_store(command, &store) {
+                Ok(output) => {
+                    let _ = std::io::stdout().lock().write_all(output.as_bytes());
+                    ExitCode::SUCCESS
+                }
+                Err(message) => {
+                    eprintln!("elexirion: {message}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Some(Command::Schema) => {
             let schema = crate::pipeline::json_schema::json_schema();
@@ -541,4 +588,51 @@ fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Re
         eprintln!("wrote {}", path.display());
     }
     Ok(diff)
+}
+
+fn run_store(command: StoreCommand, path: &std::path::Path) -> Result<String, String> {
+    use crate::store::{dspy, Store};
+
+    let opened = Store::open(path)?;
+    if let Some(warning) = &opened.warning {
+        eprintln!("elexirion: warning: {warning}");
+    }
+    let mut store = opened.store;
+    match command {
+        StoreCommand::ImportDspy { program, pipeline, map } => {
+            let text = std::fs::read_to_string(&program).map_err(|e| format!("{}: {e}", program.display()))?;
+            let map: Vec<(String, String)> = map
+                .iter()
+                .map(|m| m.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())).ok_or(format!("--map `{m}`: expected PREDICTOR=STEP")))
+                .collect::<Result<_, _>>()?;
+            let predictors = dspy::parse(&text).map_err(|e| format!("{}: {e}", program.display()))?;
+            let versions = dspy::versions(predictors, &pipeline, &map);
+            let ids = store.add_versions(&versions)?;
+            Ok(versions
+                .iter()
+                .zip(ids)
+                .map(|(v, id)| format!("imported {} / {} as version {id} ({} demos)\n", v.pipeline, v.step, v.demos.len()))
+                .collect())
+        }
+        StoreCommand::Versions { pipeline, step, json } => {
+            let versions = store.versions(&pipeline, step.as_deref())?;
+            if json {
+                let list: Vec<serde_json::Value> = versions
+                    .iter()
+                    .map(|p| {
+                        serde_json::json!({
+                            "id": p.id, "pipeline": p.version.pipeline, "step": p.version.step, "source": p.version.source,
+                            "created_at": p.created_at, "instructions": p.version.instructions,
+                            "fields": p.version.fields, "demos": p.version.demos, "notes": p.version.notes,
+                        })
+                    })
+                    .collect();
+                return Ok(format!("{:#}\n", serde_json::Value::Array(list)));
+            }
+            Ok(versions
+                .iter()
+                .map(|p| format!("{:>4}  {} / {}  {}  {} demos  {}\n", p.id, p.version.pipeline, p.version.step, p.version.source, p.version.demos.len(), p.created_at))
+                .collect())
+        }
+    }
 }

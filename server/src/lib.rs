@@ -11,3 +11,4 @@ pub mod elixir;
 pub mod finding;
 pub mod lsp;
 pub mod pipeline;
+pub mod store;
