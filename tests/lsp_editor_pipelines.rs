@@ -10,19 +10,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use support::LspClient;
 
-const WORKER: &str = "defmodule App.Worker do
-  use GenServer
-
-  def fetch(server), do: GenServer.call(server, :fetch, :infinity)
-
-  @impl true
-  def init(state), do: {:ok, state}
-
-  @impl true
-  def handle_call(:fetch, _from, state), do: {:reply, state, state}
-end
-";
-
 async fn model(script: &'static [(&'static str, &'static str)], delay: Duration) -> http::TestServer {
     http::scripted_model(script, delay).await
 }
@@ -37,7 +24,7 @@ fn new_workspace(model_url: &str) -> Workspace {
     let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n");
     std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
     std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
-    std::fs::write(dir.path().join("lib/app/worker.ex"), WORKER).unwrap();
+    std::fs::write(dir.path().join("lib/app/worker.ex"), support::WORKER).unwrap();
     let uri = format!("file://{}/lib/app/worker.ex", dir.path().display());
     Workspace { dir, uri }
 }
@@ -51,7 +38,7 @@ fn start(workspace: &Workspace, annotations: bool) -> LspClient {
     let root = format!("file://{}", workspace.dir.path().display());
     client.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": capabilities }));
     client.notify("initialized", json!({}));
-    client.open(&workspace.uri, "elixir", 1, WORKER);
+    client.open(&workspace.uri, "elixir", 1, support::WORKER);
     client.diagnostics_for(&workspace.uri);
     client
 }
@@ -86,12 +73,17 @@ fn apply(text: &str, edits: &[Value]) -> String {
     out
 }
 
+/// Start the fix pipeline on `uri`; the server's progress request, answered.
+fn start_fix(client: &mut LspClient, uri: &str) -> Value {
+    let offered = actions(client, uri);
+    run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null)
+}
+
 /// Run the fix pipeline on `uri`: it must be refused with a message saying
 /// `reason`, and no edit may reach the editor.
 fn expect_refusal(client: &mut LspClient, uri: &str, reason: &str) {
-    let offered = actions(client, uri);
-    run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
+    start_fix(client, uri);
     let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
     assert!(message["params"]["message"].as_str().unwrap().contains(reason), "{message:#}");
     let others = client.drain_for(Duration::from_millis(300));
@@ -133,9 +125,7 @@ async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
     let server = model(FIX_SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, true);
-    let offered = actions(&mut client, &workspace.uri);
-    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
+    start_fix(&mut client, &workspace.uri);
     let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
     let edit = &request["params"]["edit"];
     let change = &edit["documentChanges"][0];
@@ -144,7 +134,7 @@ async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
     let edits = change["edits"].as_array().unwrap();
     assert_eq!(edits.len(), 1, "one minimal edit");
     assert_eq!(edits[0]["annotationId"], "elexirion-pipeline");
-    assert_eq!(apply(WORKER, edits), WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
+    assert_eq!(apply(support::WORKER, edits), support::WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
     assert_eq!(edits[0]["range"]["start"]["line"], 3, "only the changed line: {edits:#?}");
     client.respond(&request, json!({ "applied": true }));
     assert_eq!(progress_end(&mut client), "Applied");
@@ -199,9 +189,7 @@ async fn stale_or_broken_answers_are_refused_with_a_message() {
     let server = model(FIX_SCRIPT, Duration::from_millis(700)).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, false);
-    let offered = actions(&mut client, &workspace.uri);
-    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
+    start_fix(&mut client, &workspace.uri);
     client.change(&workspace.uri, 2, [0, 0], [0, 0], "# edited meanwhile\n");
     let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
     assert!(message["params"]["message"].as_str().unwrap().contains("the file changed while the pipeline ran"), "{message:#}");
@@ -219,10 +207,10 @@ async fn edits_outside_the_workspace_are_refused() {
     let server = model(FIX_SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let elsewhere = tempfile::tempdir().unwrap();
-    std::fs::write(elsewhere.path().join("worker.ex"), WORKER).unwrap();
+    std::fs::write(elsewhere.path().join("worker.ex"), support::WORKER).unwrap();
     let outside = format!("file://{}/worker.ex", elsewhere.path().display());
     let mut client = start(&workspace, false);
-    client.open(&outside, "elixir", 1, WORKER);
+    client.open(&outside, "elixir", 1, support::WORKER);
     client.diagnostics_for(&outside);
     expect_refusal(&mut client, &outside, "outside the workspace");
 }
@@ -232,9 +220,7 @@ async fn cancelling_from_the_progress_stops_the_run() {
     let server = model(FIX_SCRIPT, Duration::from_secs(20)).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, false);
-    let offered = actions(&mut client, &workspace.uri);
-    run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    let create = client.answer_request("window/workDoneProgress/create", Value::Null);
+    let create = start_fix(&mut client, &workspace.uri);
     let token = create["params"]["token"].clone();
     client.wait_for("the progress to begin", |m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin");
     let started = std::time::Instant::now();

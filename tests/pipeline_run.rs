@@ -338,19 +338,6 @@ fn shipped(name: &str) -> String {
     format!("{}/../pipelines/{name}.yaml", env!("CARGO_MANIFEST_DIR"))
 }
 
-const WORKER: &str = "defmodule App.Worker do
-  use GenServer
-
-  def fetch(server), do: GenServer.call(server, :fetch, :infinity)
-
-  @impl true
-  def init(state), do: {:ok, state}
-
-  @impl true
-  def handle_call(:fetch, _from, state), do: {:reply, state, state}
-end
-";
-
 const FIXED: &str = "defmodule App.Worker do
   use GenServer
 
@@ -372,7 +359,7 @@ async fn the_shipped_refactor_pipeline_prints_a_diff_and_writes_it() {
     ];
     let server = echo_server(SCRIPT).await;
     let dir = workspace(&server.url);
-    write(dir.path(), "lib/app/worker.ex", WORKER);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
 
     let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -382,7 +369,7 @@ async fn the_shipped_refactor_pipeline_prints_a_diff_and_writes_it() {
     let diagnose = server.requests()[0].json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
     assert!(diagnose.contains("EXR005 genserver-call-infinity"), "the linter's findings reach the prompt: {diagnose}");
     assert!(diagnose.contains("defmodule App.Worker do"), "{diagnose}");
-    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), WORKER, "no --write, no change");
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER, "no --write, no change");
 
     let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -397,16 +384,16 @@ async fn a_broken_rewrite_is_refused_and_the_file_is_untouched() {
     ];
     let server = echo_server(SCRIPT).await;
     let dir = workspace(&server.url);
-    write(dir.path(), "lib/app/worker.ex", WORKER);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("has syntax errors; nothing was changed"), "{}", text(&output.stderr));
-    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), WORKER);
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER);
 
     static PROSE: &[(&str, &str)] = &[("List the OTP", "{\"issues\": []}"), ("Rewrite", "I cannot help with that.")];
     let server = echo_server(PROSE).await;
     let dir = workspace(&server.url);
-    write(dir.path(), "lib/app/worker.ex", WORKER);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("the answer holds no code block and no diff"), "{}", text(&output.stderr));
@@ -420,7 +407,7 @@ async fn the_shipped_review_pipeline_prints_anchored_findings() {
     )];
     let server = echo_server(SCRIPT).await;
     let dir = workspace(&server.url);
-    write(dir.path(), "lib/app/worker.ex", WORKER);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let output = run(dir.path(), &[&shipped("otp_review"), "--file", "lib/app/worker.ex"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let lines: Vec<String> = text(&output.stdout).lines().map(str::to_string).collect();
@@ -437,7 +424,7 @@ async fn generated_tests_go_to_the_matching_test_file() {
     ];
     let server = echo_server(SCRIPT).await;
     let dir = workspace(&server.url);
-    write(dir.path(), "lib/app/worker.ex", WORKER);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let output = run(dir.path(), &[&shipped("generate_tests"), "--file", "lib/app/worker.ex", "--write"]).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let written = std::fs::read_to_string(dir.path().join("test/app/worker_test.exs")).unwrap();

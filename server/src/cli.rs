@@ -182,16 +182,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Store { command, store }) => {
             init_logging("warn");
-            match run_store(command, &store) {
-                Ok(output) => {
-                    let _ = std::io::stdout().lock().write_all(output.as_bytes());
-                    ExitCode::SUCCESS
-                }
-                Err(message) => {
-                    eprintln!("elexirion: {message}");
-                    ExitCode::FAILURE
-                }
-            }
+            print_outcome(run_store(command, &store))
         }
         Some(Command::Schema) => {
             let schema = crate::pipeline::json_schema::json_schema();
@@ -265,6 +256,21 @@ fn run_check(paths: &[PathBuf], format: Format, fix: bool, config: &Config) -> E
     }
     let report = check::check_paths(paths, &config.rules);
     print_report(&report, format)
+}
+
+/// Print what a command produced, or why it failed (exit 1).
+fn print_outcome(outcome: Result<String, String>) -> ExitCode {
+    match outcome {
+        Ok(output) => {
+            // A closed pipe (`| head`) is not our failure.
+            let _ = std::io::stdout().lock().write_all(output.as_bytes());
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("elexirion: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Print a report; exit 1 when it has errors.
@@ -464,16 +470,7 @@ fn run_pipeline(
         Ok(result) if editor.is_some() => {
             let (Some(editor), Some(target)) = (editor, target) else { unreachable!() };
             let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
-            match editor_outcome(&editor, &target, &answer) {
-                Ok(output) => {
-                    let _ = std::io::stdout().lock().write_all(output.as_bytes());
-                    ExitCode::SUCCESS
-                }
-                Err(message) => {
-                    eprintln!("elexirion: {message}");
-                    ExitCode::FAILURE
-                }
-            }
+            print_outcome(editor_outcome(&editor, &target, &answer))
         }
         Ok(result) => {
             let output = if json {
@@ -515,11 +512,7 @@ fn editor_run(source: &str, path: &std::path::Path, config: &Config) -> Result<E
     let diagnostics = if is_elixir {
         let tree = crate::elixir::parser::with_parser(|p| p.parse_str(&original, None));
         let options = crate::elixir::AnalysisOptions { path: Some(display_path.clone()), rules: config.rules.clone(), workspace: None };
-        crate::elixir::analyze(&original, &tree, &options)
-            .iter()
-            .map(|f| format!("line {}: {} {} {}", original[..f.range.start].matches('\n').count() + 1, f.code, f.name, f.message))
-            .collect::<Vec<_>>()
-            .join("\n")
+        editor::diagnostics_text(&original, &crate::elixir::analyze(&original, &tree, &options))
     } else {
         String::new()
     };
@@ -569,14 +562,8 @@ fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Re
         }
     };
     let after = outcome::new_text(answer, &before)?;
-    if crate::elixir::is_elixir_path(&path.to_string_lossy()) {
-        let errors = |text: &str| {
-            let tree = crate::elixir::parser::with_parser(|p| p.parse_str(text, None));
-            crate::elixir::syntax_errors::syntax_errors(text, &tree).len()
-        };
-        if errors(&after) > errors(&before) {
-            return Err(format!("the proposed code for {} has syntax errors; nothing was changed", path.display()));
-        }
+    if crate::elixir::is_elixir_path(&path.to_string_lossy()) && crate::elixir::syntax_errors::adds_errors(&before, &after) {
+        return Err(format!("the proposed code for {} has syntax errors; nothing was changed", path.display()));
     }
     let shown = path.to_string_lossy().to_string();
     let diff = similar::TextDiff::from_lines(&before, &after).unified_diff().header(&format!("a/{shown}"), &format!("b/{shown}")).to_string();

@@ -200,6 +200,21 @@ fn read_message(reader: &mut impl BufRead) -> Option<Value> {
     serde_json::from_slice(&body).ok()
 }
 
+/// A GenServer with one anti-pattern (a call with `:infinity`), used by the
+/// pipeline tests of the command line and of the editor.
+pub const WORKER: &str = "defmodule App.Worker do
+  use GenServer
+
+  def fetch(server), do: GenServer.call(server, :fetch, :infinity)
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_call(:fetch, _from, state), do: {:reply, state, state}
+end
+";
+
 /// A `[line, character]` range as it appears in JSON.
 pub fn range(start: [u32; 2], end: [u32; 2]) -> Value {
     json!({ "start": { "line": start[0], "character": start[1] }, "end": { "line": end[0], "character": end[1] } })

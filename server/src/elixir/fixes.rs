@@ -2,7 +2,7 @@
 //! not to add syntax errors and repeated until nothing is left to fix.
 
 use super::parser::with_parser;
-use super::syntax_errors::syntax_errors;
+use super::syntax_errors;
 use super::{analyze, AnalysisOptions};
 use crate::finding::{apply_edits, Applicability, Edit, Finding};
 
@@ -20,7 +20,7 @@ pub struct Fixed {
 pub fn fix_all(source: &str, options: &AnalysisOptions) -> Result<Fixed, String> {
     let mut text = source.to_string();
     let mut applied = 0;
-    let syntax_errors_before = count_syntax_errors(&text);
+    let syntax_errors_before = syntax_errors::count(&text);
     for _ in 0..MAX_ROUNDS {
         let tree = with_parser(|p| p.parse_str(&text, None));
         let findings = analyze(&text, &tree, options);
@@ -30,7 +30,7 @@ pub fn fix_all(source: &str, options: &AnalysisOptions) -> Result<Fixed, String>
         }
         text = apply_edits(&text, &edits);
         applied += count;
-        if count_syntax_errors(&text) > syntax_errors_before {
+        if syntax_errors::count(&text) > syntax_errors_before {
             return Err("the fixes would add a syntax error; nothing was changed".to_string());
         }
     }
@@ -51,9 +51,4 @@ pub fn safe_edits(findings: &[Finding]) -> (Vec<Edit>, usize) {
         }
     }
     (edits, count)
-}
-
-fn count_syntax_errors(text: &str) -> usize {
-    let tree = with_parser(|p| p.parse_str(text, None));
-    syntax_errors(text, &tree).len()
 }

@@ -53,6 +53,18 @@ pub fn syntax_errors(source: &str, tree: &Tree) -> Vec<Finding> {
         .collect()
 }
 
+/// How many syntax errors `text` has (parsed now).
+pub fn count(text: &str) -> usize {
+    let tree = crate::elixir::parser::with_parser(|p| p.parse_str(text, None));
+    syntax_errors(text, &tree).len()
+}
+
+/// Whether `after` has more syntax errors than `before`: the test every
+/// machine-made edit must pass before it is written.
+pub fn adds_errors(before: &str, after: &str) -> bool {
+    count(after) > count(before)
+}
+
 struct Candidate {
     /// Where the diagnostic is shown.
     range: Range<usize>,

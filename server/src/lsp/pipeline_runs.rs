@@ -163,11 +163,7 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
         selection: selection.clone().map(|r| text[r].to_string()),
         language: "elixir".into(),
         path: relative.clone(),
-        diagnostics: findings
-            .iter()
-            .map(|f| format!("line {}: {} {} {}", text[..f.range.start].matches('\n').count() + 1, f.code, f.name, f.message))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        diagnostics: editor::diagnostics_text(&text, &findings),
     };
     let inputs = editor::inputs(&block, &context)?;
     let workspace = root.clone().unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
@@ -372,11 +368,7 @@ impl Finished<'_> {
 }
 
 fn refuse_syntax_errors(before: &str, after: &str) -> Result<(), String> {
-    let errors = |text: &str| {
-        let tree = crate::elixir::parser::with_parser(|p| p.parse_str(text, None));
-        crate::elixir::syntax_errors::syntax_errors(text, &tree).len()
-    };
-    if errors(after) > errors(before) {
+    if crate::elixir::syntax_errors::adds_errors(before, after) {
         return Err("the proposed code has syntax errors; nothing was applied".into());
     }
     Ok(())

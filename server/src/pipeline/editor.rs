@@ -89,6 +89,16 @@ pub fn inputs(block: &EditorBlock, context: &EditorContext) -> Result<HashMap<St
     Ok(inputs)
 }
 
+/// Findings as `{{editor.diagnostics}}` shows them: one per line,
+/// `line 12: EXR005 genserver-call-infinity message`.
+pub fn diagnostics_text(source: &str, findings: &[crate::finding::Finding]) -> String {
+    findings
+        .iter()
+        .map(|f| format!("line {}: {} {} {}", source[..f.range.start].matches('\n').count() + 1, f.code, f.name, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Where mix expects the tests of `path`: `lib/a/b.ex` -> `test/a/b_test.exs`.
 pub fn test_path(path: &str) -> String {
     let stem = path.strip_suffix(".exs").or_else(|| path.strip_suffix(".ex")).unwrap_or(path);

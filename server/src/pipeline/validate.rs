@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::schema::{self, Field, Need, PromptRule, Shape, Support};
-use super::templates;
+use super::{outline, templates};
 use super::yaml::{self, YamlNode, YamlValue};
 use crate::finding::{Applicability, Edit, Finding, Fix, Severity};
 
@@ -57,19 +57,12 @@ pub fn validate(source: &str, context: &ValidationContext) -> Vec<Finding> {
     findings
 }
 
-/// A step as validation found it, for references between steps.
-struct StepInfo {
-    name: String,
-    range: Range<usize>,
-    /// Position among all steps, depth first.
-    order: usize,
-}
-
 struct Validator<'a> {
     source: &'a str,
     context: &'a ValidationContext<'a>,
     findings: Vec<Finding>,
-    steps: Vec<StepInfo>,
+    /// Every step, nested ones too, in run order (the index is the order).
+    steps: Vec<outline::StepDef>,
 }
 
 impl Validator<'_> {
@@ -97,7 +90,7 @@ impl Validator<'_> {
         for entry in root.entries().iter().filter(|e| e.key != "workflow") {
             self.unknown_key(entry, schema::ROOT, "the top level");
         }
-        self.collect_steps(workflow.get("steps"));
+        self.steps = outline::all_steps(workflow, self.source);
         self.object(workflow, schema::WORKFLOW, "workflow");
         let functions = self.function_names(workflow);
         if let Some(steps) = workflow.get("steps") {
@@ -571,29 +564,23 @@ impl Validator<'_> {
         }
     }
 
-    /// Record every step (nested ones too) in run order.
-    fn collect_steps(&mut self, steps: Option<&YamlNode>) {
-        let Some(steps) = steps else { return };
-        for step in steps.items() {
-            if let Some(name) = step.get("name").and_then(YamlNode::as_str) {
-                let order = self.steps.len();
-                self.steps.push(StepInfo { name: name.to_string(), range: step.range.clone(), order });
-            }
-            self.collect_steps(step.get("steps"));
-        }
-    }
-
     fn step_names(&self) -> Vec<String> {
         self.steps.iter().map(|s| s.name.clone()).collect()
     }
 
     /// A reference from inside `from` (a step or prompt item) to step `name`.
     fn step_reference(&mut self, name: &str, range: Range<usize>, from: &YamlNode, checked: bool) {
-        let referencing = self.steps.iter().filter(|s| s.range.start <= from.range.start && from.range.end <= s.range.end).max_by_key(|s| s.range.start).map(|s| s.order);
-        match self.steps.iter().find(|s| s.name == name) {
+        let referencing = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.range.start <= from.range.start && from.range.end <= s.range.end)
+            .max_by_key(|(_, s)| s.range.start)
+            .map(|(order, _)| order);
+        match self.steps.iter().position(|s| s.name == name) {
             None => {
                 let valid: Vec<&str> = referencing
-                    .map(|order| self.steps.iter().filter(|s| s.order < order).map(|s| s.name.as_str()).collect())
+                    .map(|order| self.steps[..order].iter().map(|s| s.name.as_str()).collect())
                     .unwrap_or_default();
                 let severity = if checked { Severity::Error } else { Severity::Warning };
                 let message = if valid.is_empty() {
@@ -604,7 +591,7 @@ impl Validator<'_> {
                 self.report(codes::STEP_REFERENCE, severity, range, message);
             }
             Some(target) => {
-                if referencing.is_some_and(|order| target.order >= order) {
+                if referencing.is_some_and(|order| target >= order) {
                     let message = format!("step `{name}` runs at or after this one, so its result is not available here");
                     self.report(codes::LATER_STEP, Severity::Warning, range, message);
                 }
