@@ -78,10 +78,8 @@ struct Candidate {
 /// searched further, for independent mistakes inside the code it holds.
 fn collect(root: Node, source: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        let descend = if node.is_missing() {
+    super::syntax::walk(root, &mut |node| {
+        if node.is_missing() {
             out.push(explain_missing(node, source));
             false
         } else if node.is_error() {
@@ -90,16 +88,9 @@ fn collect(root: Node, source: &str) -> Vec<Candidate> {
             understood
         } else {
             node.has_error()
-        };
-        if descend && cursor.goto_first_child() {
-            continue;
         }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                return out;
-            }
-        }
-    }
+    });
+    out
 }
 
 fn explain_missing(missing: Node, source: &str) -> Candidate {

@@ -391,31 +391,20 @@ fn block_scalar(text: &str, has_final_break: bool) -> String {
 
 /// YAML syntax errors, one per broken region, on its first line.
 fn collect_errors(root: Node, source: &str, out: &mut Vec<(Range<usize>, String)>) {
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        let descend = if node.is_missing() {
+    crate::elixir::syntax::walk(root, &mut |node| {
+        if node.is_missing() {
             out.push((node.start_byte()..node.start_byte(), format!("YAML syntax error: missing `{}`", node.kind())));
             false
         } else if node.is_error() {
             let text = &source[node.byte_range()];
             let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim_end();
             let start = node.start_byte() + text.find(first_line.trim_start()).unwrap_or(0);
-            let range = start..start + first_line.trim_start().len();
-            out.push((range, "YAML syntax error: this could not be parsed".to_string()));
+            out.push((start..start + first_line.trim_start().len(), "YAML syntax error: this could not be parsed".to_string()));
             false
         } else {
             node.has_error()
-        };
-        if descend && cursor.goto_first_child() {
-            continue;
         }
-        while !cursor.goto_next_sibling() {
-            if !cursor.goto_parent() {
-                return;
-            }
-        }
-    }
+    });
 }
 
 #[cfg(test)]
