@@ -52,7 +52,11 @@ pub struct PipelineFinding {
 /// (`pipelines/*.yaml` and files matching `[pipelines] globs`), which
 /// replace ours of the same name.
 pub fn pipelines(root: Option<&Path>, globs: Option<&globset::GlobSet>) -> Vec<(String, EditorBlock)> {
-    let mut found: Vec<(String, EditorBlock)> = SHIPPED.iter().filter_map(|s| Some((s.to_string(), editor::editor_block(s)?))).collect();
+    // Ours never change while the server runs: parsed once, not per request
+    // (editors ask for code actions at nearly every cursor move).
+    static PARSED: std::sync::OnceLock<Vec<(String, EditorBlock)>> = std::sync::OnceLock::new();
+    let shipped = PARSED.get_or_init(|| SHIPPED.iter().filter_map(|s| Some((s.to_string(), editor::editor_block(s)?))).collect());
+    let mut found = shipped.clone();
     let directory = root.map(|r| r.join("pipelines"));
     let mut files: Vec<PathBuf> = directory
         .and_then(|d| std::fs::read_dir(d).ok())
