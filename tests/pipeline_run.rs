@@ -325,6 +325,8 @@ async fn cancelling_a_run_closes_the_request_in_flight() {
         cache_dir: None,
         providers,
         run_timeout: std::time::Duration::from_secs(60),
+        store: None,
+        mode: None,
     };
     let source = "workflow:\n  name: x\n  steps:\n    - name: wait\n      type: claude\n      prompt:\n        - type: static\n          content: hi\n";
     let events: elexirion::pipeline::run::EventSink = std::sync::Arc::new(|_| {});

@@ -29,6 +29,7 @@ fn request(stream: bool) -> ModelRequest {
     ModelRequest {
         model: "model-x".into(),
         system: Some("You review Elixir.".into()),
+        turns: Vec::new(),
         prompt: "Review this GenServer.".into(),
         max_tokens: 256,
         temperature: Some(0.2),

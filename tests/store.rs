@@ -5,6 +5,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use elexirion::store::examples::{Outcome, RunRecord, Verdict};
+use elexirion::store::learn::{self, Learned};
+use elexirion::store::select::{self, Mode};
 use elexirion::store::{dspy, Field, Store};
 use serde_json::json;
 
@@ -54,7 +57,7 @@ fn a_new_store_is_migrated_and_keeps_what_was_written() {
     let path = dir.path().join("nested/store.db");
     {
         let mut store = Store::open(&path).unwrap().store;
-        assert_eq!(store.schema_version().unwrap(), 1);
+        assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
         let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
         store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
     }
@@ -76,7 +79,7 @@ fn garbage_and_truncated_stores_are_moved_aside_and_replaced() {
     let opened = Store::open(&path).unwrap();
     assert!(opened.warning.as_deref().unwrap().contains("moved to"), "{:?}", opened.warning);
     assert_eq!(moved_aside(dir.path()), 1);
-    assert_eq!(opened.store.schema_version().unwrap(), 1);
+    assert_eq!(opened.store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
     drop(opened);
 
     // A real store cut in half.
@@ -155,4 +158,156 @@ fn the_command_line_lists_what_it_imported() {
     let versions: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();
     assert_eq!(versions[0]["step"], "gen");
     assert_eq!(versions[0]["fields"][1]["name"], "reasoning");
+}
+
+fn run_of(version: i64, invocation: &str, code: &str, output: &str) -> RunRecord {
+    let mut inputs = serde_json::Map::new();
+    inputs.insert("code".into(), json!(code));
+    RunRecord {
+        invocation: invocation.into(),
+        pipeline: "fix".into(),
+        step: "rewrite".into(),
+        version,
+        provider: Some("anthropic".into()),
+        model: Some("claude-x".into()),
+        latency_ms: 100.0,
+        input_tokens: Some(10),
+        output_tokens: Some(5),
+        outcome: Outcome::Answered,
+        example: Some((inputs, output.into())),
+    }
+}
+
+fn manual(store: &mut Store) -> i64 {
+    store.manual_version("fix", "rewrite", "Rewrite this module:\n{{editor.code}}", &elexirion::pipeline::run::prompt_fields("Rewrite this module:\n{{editor.code}}")).unwrap()
+}
+
+#[test]
+fn a_version_1_store_is_migrated_without_losing_its_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    {
+        // The store as the first release wrote it.
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE prompt_versions (id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, step TEXT NOT NULL, instructions TEXT NOT NULL,
+                    fields TEXT NOT NULL, demos TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('manual', 'dspy', 'learned')),
+                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), parent INTEGER REFERENCES prompt_versions(id), notes TEXT);
+                 CREATE INDEX prompt_versions_by_step ON prompt_versions (pipeline, step);
+                 INSERT INTO prompt_versions (pipeline, step, instructions, fields, demos, source) VALUES ('fix', 'rewrite', 'Old.', '[]', '[]', 'dspy');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+    }
+    let mut store = Store::open(&path).unwrap().store;
+    assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
+    let old = &store.versions("fix", None).unwrap()[0];
+    assert_eq!((old.version.instructions.as_str(), old.record.runs), ("Old.", 0));
+    store.record_run(&run_of(old.id, "a", "x", "y")).unwrap();
+    assert_eq!(store.version(old.id).unwrap().unwrap().record.runs, 1);
+}
+
+#[test]
+fn runs_and_verdicts_keep_each_versions_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("store.db")).unwrap().store;
+    let id = manual(&mut store);
+    assert_eq!(manual(&mut store), id, "an unchanged template is the same version");
+    store.record_run(&run_of(id, "one", "defmodule A", "fixed A")).unwrap();
+    store.record_run(&run_of(id, "two", "defmodule B", "fixed B")).unwrap();
+    let mut failed = run_of(id, "two", "", "");
+    failed.outcome = Outcome::Failed("timeout".into());
+    (failed.example, failed.input_tokens, failed.output_tokens) = (None, None, None);
+    store.record_run(&failed).unwrap();
+
+    assert_eq!(store.set_verdict("one", Verdict::Accepted, None).unwrap(), 1);
+    assert_eq!(store.set_verdict("two", Verdict::Edited, Some("fixed B by hand")).unwrap(), 1);
+    let record = store.version(id).unwrap().unwrap().record;
+    assert_eq!((record.runs, record.errors, record.accepted, record.edited, record.rejected), (3, 1, 1, 1, 0));
+    assert_eq!(record.mean_latency_ms, 100.0, "failed runs do not count toward latency");
+    assert_eq!((record.input_tokens, record.output_tokens), (20, 10));
+
+    // Undone later: the accepted one becomes rejected, counts move.
+    store.set_verdict("one", Verdict::Rejected, None).unwrap();
+    let record = store.version(id).unwrap().unwrap().record;
+    assert_eq!((record.accepted, record.edited, record.rejected), (0, 1, 1));
+
+    let examples = store.examples("fix", "rewrite", true).unwrap();
+    assert_eq!(examples.len(), 2);
+    assert_eq!(examples[1].best_output(), "fixed B by hand");
+    let jsonl = elexirion::store::examples::to_jsonl(&examples, "response");
+    let rows: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows, [
+        json!({ "code": "defmodule A", "response": "fixed A", "verdict": "rejected" }),
+        json!({ "code": "defmodule B", "response": "fixed B by hand", "verdict": "edited" }),
+    ]);
+    assert_eq!(store.last_invocation("fix").unwrap().as_deref(), Some("two"));
+
+    // A changed template is a new manual version, child of the old one.
+    let changed = store.manual_version("fix", "rewrite", "Fix:\n{{editor.code}}", &[]).unwrap();
+    assert_ne!(changed, id);
+    assert_eq!(store.version(changed).unwrap().unwrap().version.parent, Some(id));
+}
+
+#[test]
+fn learning_takes_short_and_different_accepted_examples_as_demos() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("store.db")).unwrap().store;
+    let id = manual(&mut store);
+    let cases = [
+        ("a", "def handle_call(:get, _from, state), do: {:reply, state, state}", "short and accepted", Verdict::Accepted),
+        ("b", "def handle_call(:get, _from, state), do: {:reply, state, state} # again", "nearly the same and accepted", Verdict::Accepted),
+        ("c", "def init(_), do: {:ok, Process.sleep(1000)}", "a different one, accepted", Verdict::Edited),
+        ("d", &"x = 1\n".repeat(200), "a very long one, accepted", Verdict::Accepted),
+        ("e", "def terminate(_, _), do: :ok", "rejected", Verdict::Rejected),
+    ];
+    for (invocation, code, output, verdict) in &cases {
+        store.record_run(&run_of(id, invocation, code, output)).unwrap();
+        store.set_verdict(invocation, *verdict, None).unwrap();
+    }
+    let learned = learn::learn_step(&mut store, "fix", "rewrite", 2).unwrap();
+    let Learned::New { id: learned_id, demos: 2, from: 4 } = learned else { panic!("{learned:?}") };
+    let version = store.version(learned_id).unwrap().unwrap().version;
+    assert_eq!((version.source.as_str(), version.parent), ("learned", Some(id)));
+    assert_eq!(version.instructions, "Rewrite this module:\n`code`");
+    let outputs: Vec<&str> = version.demos.iter().map(|d| d["response"].as_str().unwrap()).collect();
+    // The shortest first, then one of the two near-duplicates (never both),
+    // never the long one or the rejected one.
+    assert_eq!(outputs[0], "a different one, accepted");
+    assert!(["short and accepted", "nearly the same and accepted"].contains(&outputs[1]), "{outputs:?}");
+    assert_eq!(learn::learn_step(&mut store, "fix", "rewrite", 2).unwrap(), Learned::Unchanged { id: learned_id });
+}
+
+/// Two versions with true acceptance rates 0.3 and 0.7; the bandit sees
+/// each verdict and should end up serving the better one most of the time.
+#[test]
+fn hybrid_selection_converges_on_the_better_version() {
+    use rand::{Rng, SeedableRng};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("store.db")).unwrap().store;
+    let worse = manual(&mut store);
+    let mut better = store.versions("fix", Some("rewrite")).unwrap()[0].version.clone();
+    better.source = "learned".into();
+    let better = store.add_versions(&[better]).unwrap()[0];
+    let rate = |id: i64| if id == better { 0.7 } else { 0.3 };
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut last_hundred_better = 0;
+    for round in 0..500 {
+        let versions = store.versions("fix", Some("rewrite")).unwrap();
+        let chosen = select::choose(Mode::Hybrid, &versions, &mut rng).unwrap().id;
+        let invocation = format!("r{round}");
+        store.record_run(&run_of(chosen, &invocation, "code", "out")).unwrap();
+        let verdict = if rng.random::<f64>() < rate(chosen) { Verdict::Accepted } else { Verdict::Rejected };
+        store.set_verdict(&invocation, verdict, None).unwrap();
+        if round >= 400 && chosen == better {
+            last_hundred_better += 1;
+        }
+    }
+    let worse_runs = store.version(worse).unwrap().unwrap().record.runs;
+    assert!(last_hundred_better >= 85, "the better version served {last_hundred_better} of the last 100");
+    assert!(worse_runs >= 5, "the worse version was still tried ({worse_runs} runs)");
+    let versions = store.versions("fix", Some("rewrite")).unwrap();
+    assert_eq!(select::best(&versions).unwrap().id, better);
+    assert_eq!(select::choose(Mode::Traditional, &versions, &mut rng).unwrap().id, worse, "traditional serves the pipeline's own prompt");
 }

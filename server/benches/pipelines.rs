@@ -63,6 +63,8 @@ fn options(url: &str) -> RunOptions {
         cache_dir: None,
         providers,
         run_timeout: Duration::from_secs(60),
+        store: None,
+        mode: None,
     }
 }
 

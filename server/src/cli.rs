@@ -451,6 +451,8 @@ fn run_pipeline(
         inputs: values,
         providers: config.providers,
         run_timeout: std::time::Duration::from_secs(timeout),
+        store: None,
+        mode: None,
     };
     let events: run::EventSink = std::sync::Arc::new(|event| match event {
         RunEvent::StepStarted { step, step_type } => eprintln!("> {step} ({step_type})"),
@@ -460,6 +462,7 @@ fn run_pipeline(
             eprintln!("  done {step}{via} in {:.2} s{how}", elapsed.as_secs_f64());
         }
         RunEvent::StepSkipped { step } => eprintln!("  skipped {step}: its condition does not hold"),
+        RunEvent::PromptServed { step, version, source } => eprintln!("  {step}: prompt version {version} ({source})"),
         RunEvent::Warning(message) => eprintln!("  warning: {message}"),
     });
     let runtime = match tokio::runtime::Runtime::new() {

@@ -20,6 +20,12 @@
 //! openai = "llama3.1"                    # model per provider (steps may name their own)
 //! [providers.base-urls]
 //! openai = "http://localhost:11434/v1"   # overrides ANTHROPIC_/GEMINI_/OPENAI_BASE_URL
+//!
+//! [store]
+//! path = ".elexirion/store.db"           # the optimization store, relative to the root
+//! mode = "hybrid"                        # traditional | optimized | hybrid | evaluation;
+//!                                        # overrides the pipelines' dspy_config/hybrid_config
+//! enabled = true                         # false: no store, nothing recorded
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -37,6 +43,30 @@ pub struct Config {
     pub rules: RuleSettings,
     pub pipelines: PipelineSettings,
     pub providers: ProviderSettings,
+    pub store: StoreSettings,
+}
+
+/// Where the optimization store lives and which prompts the runner serves.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    pub enabled: bool,
+    /// Relative to the workspace root unless absolute.
+    pub path: PathBuf,
+    /// Set: every pipeline runs in this mode, whatever it declares.
+    pub mode: Option<crate::store::select::Mode>,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings { enabled: true, path: PathBuf::from(".elexirion/store.db"), mode: None }
+    }
+}
+
+impl StoreSettings {
+    pub fn resolve(&self, root: &Path) -> PathBuf {
+        root.join(&self.path)
+    }
 }
 
 /// Which providers serve which steps, with which models and URLs.

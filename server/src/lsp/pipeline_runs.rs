@@ -177,6 +177,8 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
         inputs,
         providers: state.config().providers,
         run_timeout: Duration::from_secs(600),
+        store: None,
+        mode: None,
     };
 
     let token_name = format!("elexirion/run/{}", NEXT_RUN.fetch_add(1, Ordering::Relaxed));

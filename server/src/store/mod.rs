@@ -1,9 +1,13 @@
 //! The optimization store: an SQLite database (default
-//! `.elexirion/store.db`) of prompt versions per (pipeline, step). Writes
-//! are transactions; several processes may share it (WAL, busy timeout);
-//! a corrupt file is moved aside and a fresh store started.
+//! `.elexirion/store.db`) of prompt versions per (pipeline, step) with
+//! their record, the runs that used them, and examples the user judged.
+//! Writes are transactions; several processes may share it (WAL, busy
+//! timeout); a corrupt file is moved aside and a fresh store started.
 
 pub mod dspy;
+pub mod examples;
+pub mod learn;
+pub mod select;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,7 +30,51 @@ const MIGRATIONS: &[&str] = &[
         notes TEXT
     );
     CREATE INDEX prompt_versions_by_step ON prompt_versions (pipeline, step);",
+    // Each version's record is kept as counters beside it, updated in the
+    // same transaction as the run or verdict, so serving reads one row.
+    "ALTER TABLE prompt_versions ADD COLUMN score REAL;
+    ALTER TABLE prompt_versions ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN accepted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN latency_ms REAL NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN input_tokens INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE prompt_versions ADD COLUMN output_tokens INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        invocation TEXT NOT NULL,
+        pipeline TEXT NOT NULL,
+        step TEXT NOT NULL,
+        version INTEGER NOT NULL REFERENCES prompt_versions(id),
+        provider TEXT,
+        model TEXT,
+        latency_ms REAL NOT NULL,
+        input_tokens INTEGER,
+        output_tokens INTEGER,
+        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'cached', 'error')),
+        error TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE INDEX runs_by_invocation ON runs (invocation);
+    CREATE TABLE examples (
+        id INTEGER PRIMARY KEY,
+        run INTEGER NOT NULL REFERENCES runs(id),
+        pipeline TEXT NOT NULL,
+        step TEXT NOT NULL,
+        version INTEGER NOT NULL REFERENCES prompt_versions(id),
+        inputs TEXT NOT NULL,
+        output TEXT NOT NULL,
+        verdict TEXT CHECK (verdict IN ('accepted', 'edited', 'rejected')),
+        final_text TEXT,
+        judged_at TEXT
+    );
+    CREATE INDEX examples_by_step ON examples (pipeline, step, verdict);
+    CREATE INDEX examples_by_run ON examples (run);",
 ];
+
+/// The schema version a store is migrated to on opening.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// A field of a prompt: DSPy's signature fields, named.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -56,6 +104,73 @@ pub struct PromptVersion {
     pub id: i64,
     pub created_at: String,
     pub version: NewVersion,
+    pub record: Record,
+}
+
+/// What a version has done so far.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Record {
+    pub runs: u64,
+    pub errors: u64,
+    pub accepted: u64,
+    /// Accepted after the user changed the result.
+    pub edited: u64,
+    pub rejected: u64,
+    /// Mean over the runs that reached a model.
+    pub mean_latency_ms: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// The last evaluation score, 0 to 1.
+    pub score: Option<f64>,
+}
+
+impl Record {
+    /// Outcomes judged by the user; an edited result counts as a success.
+    pub fn successes(&self) -> u64 {
+        self.accepted + self.edited
+    }
+
+    /// Posterior mean of the acceptance rate with a uniform prior.
+    pub fn acceptance(&self) -> f64 {
+        (self.successes() as f64 + 1.0) / ((self.successes() + self.rejected) as f64 + 2.0)
+    }
+}
+
+const VERSION_COLUMNS: &str = "id, pipeline, step, instructions, fields, demos, source, created_at, parent, notes,
+     runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score";
+
+fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PromptVersion> {
+    let fields: String = row.get(4)?;
+    let demos: String = row.get(5)?;
+    let runs: u64 = row.get(10)?;
+    let errors: u64 = row.get(11)?;
+    let latency: f64 = row.get(15)?;
+    let answered = runs.saturating_sub(errors);
+    Ok(PromptVersion {
+        id: row.get(0)?,
+        created_at: row.get(7)?,
+        version: NewVersion {
+            pipeline: row.get(1)?,
+            step: row.get(2)?,
+            instructions: row.get(3)?,
+            fields: serde_json::from_str(&fields).unwrap_or_default(),
+            demos: serde_json::from_str(&demos).unwrap_or_default(),
+            source: row.get(6)?,
+            parent: row.get(8)?,
+            notes: row.get(9)?,
+        },
+        record: Record {
+            runs,
+            errors,
+            accepted: row.get(12)?,
+            edited: row.get(13)?,
+            rejected: row.get(14)?,
+            mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
+            input_tokens: row.get(16)?,
+            output_tokens: row.get(17)?,
+            score: row.get(18)?,
+        },
+    })
 }
 
 pub struct Store {
@@ -149,36 +264,55 @@ impl Store {
         Ok(ids)
     }
 
-    /// Versions of a pipeline (one step or all), oldest first.
+    /// Versions of a pipeline (one step or all), oldest first, with their record.
     pub fn versions(&self, pipeline: &str, step: Option<&str>) -> Result<Vec<PromptVersion>, String> {
         let mut statement = self
             .connection
-            .prepare(
-                "SELECT id, pipeline, step, instructions, fields, demos, source, created_at, parent, notes FROM prompt_versions
-                 WHERE pipeline = ?1 AND (?2 IS NULL OR step = ?2) ORDER BY id",
+            .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE pipeline = ?1 AND (?2 IS NULL OR step = ?2) ORDER BY id"))
+            .map_err(error)?;
+        let rows = statement.query_map(params![pipeline, step], version_from_row).map_err(error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(error)
+    }
+
+    pub fn version(&self, id: i64) -> Result<Option<PromptVersion>, String> {
+        self.connection
+            .query_row(&format!("SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE id = ?1"), [id], version_from_row)
+            .optional()
+            .map_err(error)
+    }
+
+    /// The `manual` version holding a pipeline's own prompt for a step:
+    /// the newest one if its template is unchanged, else a new one whose
+    /// parent is the previous.
+    pub fn manual_version(&mut self, pipeline: &str, step: &str, template: &str, fields: &[Field]) -> Result<i64, String> {
+        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(error)?;
+        let newest: Option<(i64, String)> = transaction
+            .query_row(
+                "SELECT id, instructions FROM prompt_versions WHERE pipeline = ?1 AND step = ?2 AND source = 'manual' ORDER BY id DESC LIMIT 1",
+                params![pipeline, step],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(error)?;
+        if let Some((id, instructions)) = &newest {
+            if instructions == template {
+                return Ok(*id);
+            }
+        }
+        let fields = serde_json::to_string(fields).map_err(|e| e.to_string())?;
+        transaction
+            .execute(
+                "INSERT INTO prompt_versions (pipeline, step, instructions, fields, demos, source, parent, notes) VALUES (?1, ?2, ?3, ?4, '[]', 'manual', ?5, 'the prompt written in the pipeline')",
+                params![pipeline, step, template, fields, newest.map(|(id, _)| id)],
             )
             .map_err(error)?;
-        let rows = statement
-            .query_map(params![pipeline, step], |row| {
-                let fields: String = row.get(4)?;
-                let demos: String = row.get(5)?;
-                Ok(PromptVersion {
-                    id: row.get(0)?,
-                    created_at: row.get(7)?,
-                    version: NewVersion {
-                        pipeline: row.get(1)?,
-                        step: row.get(2)?,
-                        instructions: row.get(3)?,
-                        fields: serde_json::from_str(&fields).unwrap_or_default(),
-                        demos: serde_json::from_str(&demos).unwrap_or_default(),
-                        source: row.get(6)?,
-                        parent: row.get(8)?,
-                        notes: row.get(9)?,
-                    },
-                })
-            })
-            .map_err(error)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(error)
+        let id = transaction.last_insert_rowid();
+        transaction.commit().map_err(error)?;
+        Ok(id)
+    }
+
+    pub fn set_score(&mut self, version: i64, score: f64) -> Result<(), String> {
+        self.connection.execute("UPDATE prompt_versions SET score = ?2 WHERE id = ?1", params![version, score]).map(|_| ()).map_err(error)
     }
 
     /// The newest version of a step, if any.

@@ -8,11 +8,13 @@ use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, StreamState
 const API_VERSION: &str = "2023-06-01";
 
 pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> HttpRequest {
-    let mut body = json!({
-        "model": request.model,
-        "max_tokens": request.max_tokens,
-        "messages": [{ "role": "user", "content": request.prompt }],
-    });
+    let mut messages = Vec::new();
+    for turn in &request.turns {
+        messages.push(json!({ "role": "user", "content": turn.user }));
+        messages.push(json!({ "role": "assistant", "content": turn.assistant }));
+    }
+    messages.push(json!({ "role": "user", "content": request.prompt }));
+    let mut body = json!({ "model": request.model, "max_tokens": request.max_tokens, "messages": messages });
     if let Some(system) = &request.system {
         body["system"] = json!(system);
     }

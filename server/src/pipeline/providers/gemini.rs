@@ -6,8 +6,14 @@ use super::sse::SseEvent;
 use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, StreamState};
 
 pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> HttpRequest {
+    let mut contents = Vec::new();
+    for turn in &request.turns {
+        contents.push(json!({ "role": "user", "parts": [{ "text": turn.user }] }));
+        contents.push(json!({ "role": "model", "parts": [{ "text": turn.assistant }] }));
+    }
+    contents.push(json!({ "role": "user", "parts": [{ "text": request.prompt }] }));
     let mut body = json!({
-        "contents": [{ "role": "user", "parts": [{ "text": request.prompt }] }],
+        "contents": contents,
         "generationConfig": { "maxOutputTokens": request.max_tokens },
     });
     if let Some(system) = &request.system {

@@ -110,10 +110,19 @@ impl ProviderConfig {
 pub struct ModelRequest {
     pub model: String,
     pub system: Option<String>,
+    /// Earlier exchanges (few-shot demos), sent before `prompt`.
+    pub turns: Vec<Turn>,
     pub prompt: String,
     pub max_tokens: u32,
     pub temperature: Option<f64>,
     pub stream: bool,
+}
+
+/// One user message and the assistant's answer to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Turn {
+    pub user: String,
+    pub assistant: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]

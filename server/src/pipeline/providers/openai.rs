@@ -11,6 +11,10 @@ pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> 
     if let Some(system) = &request.system {
         messages.push(json!({ "role": "system", "content": system }));
     }
+    for turn in &request.turns {
+        messages.push(json!({ "role": "user", "content": turn.user }));
+        messages.push(json!({ "role": "assistant", "content": turn.assistant }));
+    }
     messages.push(json!({ "role": "user", "content": request.prompt }));
     let mut body = json!({ "model": request.model, "messages": messages, "max_tokens": request.max_tokens });
     if let Some(temperature) = request.temperature {

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::pipeline::providers::ModelRequest;
 
 pub fn key(provider: &str, request: &ModelRequest) -> String {
-    let identity = serde_json::json!({
+    let mut identity = serde_json::json!({
         "provider": provider,
         "model": request.model,
         "system": request.system,
@@ -17,6 +17,10 @@ pub fn key(provider: &str, request: &ModelRequest) -> String {
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
     });
+    // Only when present, so that answers cached before demos existed stay valid.
+    if !request.turns.is_empty() {
+        identity["turns"] = request.turns.iter().map(|t| serde_json::json!([t.user, t.assistant])).collect();
+    }
     let digest = Sha256::digest(identity.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -3,6 +3,9 @@
 //! cached on disk, progress reported as events.
 
 pub mod cache;
+pub mod chat_adapter;
+pub mod prompt;
+mod serving;
 pub mod values;
 
 use std::collections::HashMap;
@@ -19,6 +22,8 @@ use super::validate::{validate, ValidationContext};
 use super::yaml::{self, YamlNode, YamlValue};
 use crate::config::ProviderSettings;
 use crate::finding::Severity;
+use crate::store::select::Mode;
+pub use serving::{manual_fields as prompt_fields, resolve_mode, SharedStore};
 use values::{display, extract, truthy, Scope, StepOutput};
 
 /// Step types the engine runs. Others are refused before anything runs.
@@ -40,6 +45,10 @@ pub struct RunOptions {
     pub providers: ProviderSettings,
     /// Limit for the whole run.
     pub run_timeout: Duration,
+    /// Where prompt versions are served from and runs recorded; `None`: nowhere.
+    pub store: Option<SharedStore>,
+    /// Overrides the mode the pipeline declares.
+    pub mode: Option<Mode>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +56,8 @@ pub enum RunEvent {
     StepStarted { step: String, step_type: String },
     StepFinished { step: String, provider: Option<String>, cached: bool, elapsed: Duration, tokens: Option<(u64, u64)> },
     StepSkipped { step: String },
+    /// A step's prompt came from the store (`source` is manual, dspy or learned).
+    PromptServed { step: String, version: i64, source: String },
     Warning(String),
 }
 
@@ -75,6 +86,9 @@ fn failure(step: &str, message: impl Into<String>) -> RunError {
 pub struct RunResult {
     /// Every step's output, in the order they finished.
     pub outputs: Vec<(String, StepOutput)>,
+    /// The run's id in the store, for giving a verdict on its result.
+    pub invocation: String,
+    pub mode: Mode,
 }
 
 impl RunResult {
@@ -104,9 +118,12 @@ pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result
     refuse_unsupported(&workflow)?;
     let timeout = options.run_timeout;
     let mut engine = Engine::new(&workflow, options, events);
+    if engine.mode == Mode::Evaluation {
+        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running: use `elexirion store evaluate`".into() });
+    }
     let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
     match tokio::time::timeout(timeout, engine.run_steps(steps)).await {
-        Ok(result) => result.map(|_| RunResult { outputs: engine.outputs }),
+        Ok(result) => result.map(|_| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
         Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
     }
 }
@@ -139,6 +156,9 @@ struct Engine {
     events: EventSink,
     providers: HashMap<&'static str, Arc<Provider>>,
     outputs: Vec<(String, StepOutput)>,
+    mode: Mode,
+    invocation: String,
+    rng: rand::rngs::StdRng,
 }
 
 impl Engine {
@@ -151,7 +171,14 @@ impl Engine {
             scope.inputs.entry(entry.key.clone()).or_insert_with(|| entry.value.get("default").map(YamlNode::to_json).unwrap_or_else(|| entry.value.to_json()));
         }
         let defaults = workflow.get("defaults").cloned().unwrap_or(YamlNode { range: 0..0, value: YamlValue::Null });
-        Engine { scope, defaults, options, events, providers: HashMap::new(), outputs: Vec::new() }
+        let mode = resolve_mode(workflow, options.mode);
+        Engine::with(scope, defaults, options, events, HashMap::new(), mode)
+    }
+
+    fn with(scope: Scope, defaults: YamlNode, options: RunOptions, events: EventSink, providers: HashMap<&'static str, Arc<Provider>>, mode: Mode) -> Self {
+        use rand::SeedableRng;
+        let invocation = serving::new_invocation();
+        Engine { scope, defaults, options, events, providers, outputs: Vec::new(), mode, invocation, rng: rand::rngs::StdRng::from_os_rng() }
     }
 
     fn emit(&self, event: RunEvent) {
@@ -190,10 +217,10 @@ impl Engine {
                 let prompt = self.prompt(step.get("prompt"), &name)?;
                 let limit = step_timeout(step, &self.defaults);
                 let call = match limit {
-                    Some(limit) => tokio::time::timeout(limit, self.model_call(step, &name, &kind, prompt))
+                    Some(limit) => tokio::time::timeout(limit, self.served_call(step, &name, &kind, prompt))
                         .await
                         .map_err(|_| failure(&name, format!("no answer within the step's limit of {} s", limit.as_secs_f64())))??,
-                    None => self.model_call(step, &name, &kind, prompt).await?,
+                    None => self.served_call(step, &name, &kind, prompt).await?,
                 };
                 let output = self.postprocess(step, &name, &kind, call.text)?;
                 (output, Some(call.provider), call.cached, call.tokens)
@@ -205,21 +232,38 @@ impl Engine {
         Ok(())
     }
 
-    /// The prompt text: the items rendered and joined.
-    fn prompt(&self, prompt: Option<&YamlNode>, step: &str) -> Result<String, RunError> {
+    /// The prompt: the items rendered and joined, as text and as a
+    /// template with named inputs (see [`prompt`]).
+    fn prompt(&self, prompt: Option<&YamlNode>, step: &str) -> Result<StepPrompt, RunError> {
+        let mut built = StepPrompt::default();
+        let add_input = |inputs: &mut serde_json::Map<String, Value>, expression: &str, value: String| {
+            inputs.entry(prompt::input_name(expression)).or_insert(Value::String(value));
+        };
         let mut parts = Vec::new();
+        let mut templates = Vec::new();
         for item in prompt.map(YamlNode::items).unwrap_or_default() {
-            let part = match str_at(item, "type").as_deref() {
-                Some("static") => self.scope.render(&str_at(item, "content").unwrap_or_default()).map_err(|e| failure(step, e))?,
+            let (part, template) = match str_at(item, "type").as_deref() {
+                Some("static") => {
+                    let content = str_at(item, "content").unwrap_or_default();
+                    for (_, expression) in prompt::placeholders(&content) {
+                        let value = self.scope.evaluate(expression).map_err(|e| failure(step, e))?;
+                        add_input(&mut built.inputs, expression, display(&value));
+                    }
+                    (self.scope.render(&content).map_err(|e| failure(step, e))?, content)
+                }
                 Some("file") => {
                     let path = self.scope.render(&str_at(item, "path").unwrap_or_default()).map_err(|e| failure(step, e))?;
-                    read_workspace_file(&self.options.workspace, &path).map_err(|e| failure(step, e))?
+                    let text = read_workspace_file(&self.options.workspace, &path).map_err(|e| failure(step, e))?;
+                    let placeholder = format!("file:{path}");
+                    add_input(&mut built.inputs, &placeholder, text.clone());
+                    (text, format!("{{{{{placeholder}}}}}"))
                 }
                 Some("previous_response") => {
                     let source = str_at(item, "step").unwrap_or_default();
                     let output = self.scope.steps.get(&source).ok_or_else(|| failure(step, format!("step `{source}` has no result yet")))?;
-                    let mut text = match str_at(item, "extract") {
-                        Some(path) => match output.json.as_ref().and_then(|j| extract(j, &path)) {
+                    let path = str_at(item, "extract");
+                    let mut text = match &path {
+                        Some(path) => match output.json.as_ref().and_then(|j| extract(j, path)) {
                             Some(value) => display(value),
                             None if item.get("strict").and_then(YamlNode::as_str) == Some("true") => {
                                 return Err(failure(step, format!("`{path}` is not in the result of `{source}`")));
@@ -231,14 +275,22 @@ impl Engine {
                     if let Some(limit) = str_at(item, "max_length").and_then(|l| l.parse::<usize>().ok()) {
                         text = text.chars().take(limit).collect();
                     }
-                    text
+                    let placeholder = match path {
+                        Some(path) => format!("steps.{source}.result.{path}"),
+                        None => format!("steps.{source}"),
+                    };
+                    add_input(&mut built.inputs, &placeholder, text.clone());
+                    (text, format!("{{{{{placeholder}}}}}"))
                 }
                 Some(other) => return Err(failure(step, format!("prompt items of type `{other}` are not supported"))),
                 None => continue,
             };
             parts.push(part);
+            templates.push(template);
         }
-        Ok(parts.join("\n\n"))
+        built.text = parts.join("\n\n");
+        built.template = templates.join("\n\n");
+        Ok(built)
     }
 
     fn provider(&mut self, kind: ProviderKind, name: &'static str, retries: Option<u32>) -> Arc<Provider> {
@@ -264,7 +316,7 @@ impl Engine {
         provider
     }
 
-    async fn model_call(&mut self, step: &YamlNode, name: &str, kind: &str, prompt: String) -> Result<ModelCall, RunError> {
+    async fn model_call(&mut self, step: &YamlNode, name: &str, kind: &str, message: Message) -> Result<ModelCall, RunError> {
         let options = step.get("claude_options");
         for option in options.map(YamlNode::entries).unwrap_or_default().iter().filter(|e| AGENT_OPTIONS.contains(&e.key.as_str())) {
             self.emit(RunEvent::Warning(format!("step `{name}`: `claude_options.{}` is an agent option; Elexirion makes a plain model call and ignores it", option.key)));
@@ -272,10 +324,15 @@ impl Engine {
         let is_gemini = kind.starts_with("gemini");
         let chain = if is_gemini { &self.options.providers.gemini } else { &self.options.providers.claude };
         let chain: Vec<String> = if chain.is_empty() { vec![if is_gemini { "gemini" } else { "anthropic" }.to_string()] } else { chain.clone() };
-        let system = options.and_then(|o| str_at(o, "system_prompt")).map(|s| match options.and_then(|o| str_at(o, "append_system_prompt")) {
+        let own = options.and_then(|o| str_at(o, "system_prompt")).map(|s| match options.and_then(|o| str_at(o, "append_system_prompt")) {
             Some(extra) => format!("{s}\n\n{extra}"),
             None => s,
         });
+        let system = match (own, message.system) {
+            (Some(own), Some(served)) => Some(format!("{own}\n\n{served}")),
+            (own, served) => own.or(served),
+        };
+        let (turns, prompt) = (message.turns, message.prompt);
         let (mut max_tokens, mut temperature) = preset(step.get("preset").and_then(YamlNode::as_str).or_else(|| self.defaults.get("claude_preset").and_then(YamlNode::as_str)));
         let budget = step.get("token_budget").or_else(|| self.defaults.get("gemini_token_budget").filter(|_| is_gemini));
         if let Some(limit) = budget.and_then(|b| str_at(b, "max_output_tokens")).and_then(|v| v.parse().ok()) {
@@ -300,10 +357,10 @@ impl Engine {
                 options.and_then(|o| str_at(o, "model")).or_else(|| str_at(&self.defaults, "claude_model"))
             };
             let model = self.options.providers.models.get(provider_key).cloned().or(step_model.filter(|_| native)).unwrap_or_else(|| default_model(provider_kind).to_string());
-            let request = ModelRequest { model: model_alias(&model), system: system.clone(), prompt: prompt.clone(), max_tokens, temperature, stream };
+            let request = ModelRequest { model: model_alias(&model), system: system.clone(), turns: turns.clone(), prompt: prompt.clone(), max_tokens, temperature, stream };
             let cache_key = cache::key(provider_key, &request);
             if let Some(text) = self.options.cache_dir.as_deref().and_then(|dir| cache::read(dir, &cache_key)) {
-                return Ok(ModelCall { text, provider: provider_key.to_string(), cached: true, tokens: None });
+                return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None });
             }
             let provider = self.provider(provider_kind, provider_key, retries);
             match provider.complete(&request).await {
@@ -314,7 +371,7 @@ impl Engine {
                         }
                     }
                     let tokens = answer.input_tokens.zip(answer.output_tokens);
-                    return Ok(ModelCall { text: answer.text, provider: provider_key.to_string(), cached: false, tokens });
+                    return Ok(ModelCall { text: answer.text, provider: provider_key.to_string(), model: request.model, cached: false, tokens });
                 }
                 Err(error) if falls_back(&error) => {
                     self.emit(RunEvent::Warning(format!("step `{name}`: {provider_key} failed ({error}); trying the next provider")));
@@ -426,7 +483,7 @@ impl Engine {
             let id = str_at(task, id_key).unwrap_or_else(|| format!("task_{index}"));
             let prompt = match task.get("prompt") {
                 Some(node) if node.as_str().is_some() => self.scope.render(node.as_str().unwrap_or_default()).map_err(|e| failure(name, e))?,
-                other => self.prompt(other, name)?,
+                other => self.prompt(other, name)?.text,
             };
             // Each task runs as a claude step of its own (its options, the step's preset).
             let mut task_step = task.clone();
@@ -437,10 +494,10 @@ impl Engine {
         }
         let mut engines = Vec::new();
         for (id, task_step, prompt) in prepared {
-            let mut engine = Engine { scope: Scope::default(), defaults: self.defaults.clone(), options: self.options.clone(), events: self.events.clone(), providers: self.providers.clone(), outputs: Vec::new() };
+            let mut engine = Engine::with(Scope::default(), self.defaults.clone(), self.options.clone(), self.events.clone(), self.providers.clone(), Mode::Traditional);
             let step_name = format!("{name}.{id}");
             engines.push(async move {
-                let call = engine.model_call(&task_step, &step_name, "claude", prompt).await?;
+                let call = engine.model_call(&task_step, &step_name, "claude", Message::plain(prompt)).await?;
                 Ok::<_, RunError>((id, call.text))
             });
         }
@@ -457,8 +514,30 @@ impl Engine {
 struct ModelCall {
     text: String,
     provider: String,
+    model: String,
     cached: bool,
     tokens: Option<(u64, u64)>,
+}
+
+/// What is sent: a system message (besides the step's own), earlier turns, the prompt.
+struct Message {
+    system: Option<String>,
+    turns: Vec<super::providers::Turn>,
+    prompt: String,
+}
+
+impl Message {
+    fn plain(prompt: String) -> Self {
+        Message { system: None, turns: Vec::new(), prompt }
+    }
+}
+
+/// A step's prompt, rendered and as a template over named inputs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StepPrompt {
+    text: String,
+    template: String,
+    inputs: serde_json::Map<String, Value>,
 }
 
 /// Errors after which the next provider in the chain is worth a try.

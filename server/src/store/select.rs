@@ -1,0 +1,72 @@
+//! Which prompt version a step runs with, by execution mode.
+
+use rand::Rng;
+use rand_distr::{Beta, Distribution};
+
+use super::PromptVersion;
+
+/// Execution modes, named as pipeline_ex's DSPy design names them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The prompt written in the pipeline.
+    #[default]
+    Traditional,
+    /// The best stored version; the pipeline's prompt when there is none.
+    Optimized,
+    /// A bandit among the versions, learning from accepted and rejected results.
+    Hybrid,
+    /// Versions scored side by side on stored examples instead of a run.
+    Evaluation,
+}
+
+impl Mode {
+    pub const NAMES: &'static [&'static str] = &["traditional", "optimized", "hybrid", "evaluation"];
+
+    /// A mode by name; `dspy_optimized` is pipeline_ex's spelling of `optimized`.
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "traditional" => Some(Mode::Traditional),
+            "optimized" | "dspy_optimized" => Some(Mode::Optimized),
+            "hybrid" => Some(Mode::Hybrid),
+            "evaluation" => Some(Mode::Evaluation),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        Mode::NAMES[self as usize]
+    }
+}
+
+/// The version to serve. `versions` are a step's stored versions, the
+/// pipeline's own (`manual`) one among them; `None` when there are none.
+pub fn choose<'a>(mode: Mode, versions: &'a [PromptVersion], rng: &mut impl Rng) -> Option<&'a PromptVersion> {
+    match mode {
+        Mode::Traditional | Mode::Evaluation => versions.iter().rev().find(|v| v.version.source == "manual"),
+        Mode::Optimized => best(versions),
+        Mode::Hybrid => versions.iter().map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
+    }
+}
+
+/// The most accepted version; on a tie the better evaluation score, then
+/// the newest, so a freshly imported or learned version is tried first.
+pub fn best(versions: &[PromptVersion]) -> Option<&PromptVersion> {
+    versions.iter().max_by(|a, b| {
+        a.record
+            .acceptance()
+            .total_cmp(&b.record.acceptance())
+            .then(a.record.score.unwrap_or(0.0).total_cmp(&b.record.score.unwrap_or(0.0)))
+            .then(a.id.cmp(&b.id))
+    })
+}
+
+/// Thompson sampling: a draw from Beta(1 + successes, 1 + rejections).
+/// A version without outcomes draws from the uniform prior, so it is
+/// tried now and then however good the others are.
+fn sample(version: &PromptVersion, rng: &mut impl Rng) -> f64 {
+    let record = &version.record;
+    let alpha = 1.0 + record.successes() as f64;
+    let beta = 1.0 + record.rejected as f64;
+    Beta::new(alpha, beta).map(|d| d.sample(rng)).unwrap_or(0.5)
+}
