@@ -433,3 +433,86 @@ async fn generated_tests_go_to_the_matching_test_file() {
     assert!(written.starts_with("defmodule App.WorkerTest do\n  use ExUnit.Case, async: true"), "{written}");
     assert!(text(&output.stdout).contains("+++ b/test/app/worker_test.exs"), "{}", text(&output.stdout));
 }
+
+async fn store(dir: &Path, args: &[&str]) -> Output {
+    let output = tokio::process::Command::new(support::binary()).arg("store").args(args).current_dir(dir).output().await.unwrap();
+    assert!(output.status.success(), "store {args:?}: {}", text(&output.stderr));
+    output
+}
+
+const RENAME: &str = "workflow:
+  name: rename
+  steps:
+    - name: suggest
+      type: claude
+      prompt:
+        - type: static
+          content: \"Suggest a better name for {{inputs.name}}\"
+";
+
+/// Runs are recorded; an accepted one becomes a demo of a learned version,
+/// which optimized mode then sends the way DSPy's ChatAdapter would.
+#[tokio::test]
+async fn accepted_results_become_the_demos_optimized_mode_sends() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "pipelines/rename.yaml", RENAME);
+
+    let first = run(dir.path(), &["pipelines/rename.yaml", "--input", "name=do_it"]).await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stderr).contains("recorded as run"), "{}", text(&first.stderr));
+    let rejected = run(dir.path(), &["pipelines/rename.yaml", "--input", "name=x"]).await;
+    assert!(rejected.status.success());
+    store(dir.path(), &["verdict", "rejected", "--pipeline", "rename"]).await;
+    let invocation = text(&first.stderr).split("recorded as run ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    std::fs::write(dir.path().join("final.txt"), "send_invoice").unwrap();
+    store(dir.path(), &["verdict", "edited", "--invocation", &invocation, "--final-file", "final.txt"]).await;
+
+    let exported = store(dir.path(), &["export-examples", "--pipeline", "rename", "--step", "suggest"]).await;
+    let rows: Vec<Value> = text(&exported.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows, [
+        json!({ "name": "do_it", "response": "send_invoice", "verdict": "edited" }),
+        json!({ "name": "x", "response": "echo: Suggest a better name for x", "verdict": "rejected" }),
+    ]);
+    let learned = store(dir.path(), &["learn", "--pipeline", "rename"]).await;
+    assert!(text(&learned.stdout).contains("learned version 2 (1 demos from 1 accepted examples)"), "{}", text(&learned.stdout));
+
+    let optimized = run(dir.path(), &["pipelines/rename.yaml", "--input", "name=handle", "--mode", "optimized"]).await;
+    assert!(optimized.status.success(), "{}", text(&optimized.stderr));
+    assert!(text(&optimized.stderr).contains("suggest: prompt version 2 (learned)"), "{}", text(&optimized.stderr));
+    let sent = server.requests().last().unwrap().json();
+    let messages = sent["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 4, "system, the demo's user and assistant turns, the input: {sent:#}");
+    let system = messages[0]["content"].as_str().unwrap();
+    assert!(system.starts_with("Your input fields are:\n1. `name` (str)\nYour output fields are:\n1. `response` (str)"), "{system}");
+    assert!(system.ends_with("In adhering to this structure, your objective is: \n        Suggest a better name for `name`"), "{system}");
+    assert_eq!(messages[1]["content"], "[[ ## name ## ]]\ndo_it");
+    assert_eq!(messages[2]["content"], "[[ ## response ## ]]\nsend_invoice\n\n[[ ## completed ## ]]");
+    assert!(messages[3]["content"].as_str().unwrap().starts_with("[[ ## name ## ]]\nhandle\n\nRespond with the corresponding output fields"));
+
+    let versions = store(dir.path(), &["versions", "--pipeline", "rename", "--json"]).await;
+    let versions: Value = serde_json::from_str(&text(&versions.stdout)).unwrap();
+    assert_eq!(versions[0]["record"]["runs"], 2);
+    assert_eq!((versions[0]["record"]["edited"].clone(), versions[0]["record"]["rejected"].clone()), (json!(1), json!(1)));
+    assert_eq!(versions[1]["record"]["runs"], 1);
+    assert_eq!(versions[1]["parent"], 1);
+
+    // Evaluation: both versions answer the accepted example; the echo
+    // model's answers are scored against "send_invoice" (token F1: 0).
+    let evaluation = run(dir.path(), &["pipelines/rename.yaml", "--mode", "evaluation", "--no-cache"]).await;
+    assert!(evaluation.status.success(), "{}", text(&evaluation.stderr));
+    let report = text(&evaluation.stdout);
+    assert!(report.contains("suggest (token_f1):") && report.contains("version    1 manual   0.000 on 1 examples") && report.contains("version    2 learned"), "{report}");
+}
+
+#[tokio::test]
+async fn a_broken_store_file_does_not_stop_a_run() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "pipelines/rename.yaml", RENAME);
+    write(dir.path(), ".elexirion/store.db", "garbage, not SQLite ......................................................");
+    let output = run(dir.path(), &["pipelines/rename.yaml", "--input", "name=f"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("was unreadable") && text(&output.stderr).contains("moved to"), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "echo: Suggest a better name for f\n");
+}

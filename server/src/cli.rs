@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod store_command;
+
+use store_command::StoreCommand;
+
 use crate::check::{self, Report};
 use crate::config::Config;
 use crate::elixir::rules;
@@ -55,45 +59,20 @@ enum Command {
     },
     /// Print the JSON Schema of pipeline files (for yaml-language-server).
     Schema,
-    /// The optimization store of prompt versions (default .elexirion/store.db).
+    /// The optimization store: prompt versions, runs, judged examples
+    /// (default .elexirion/store.db, or `[store] path` in elexirion.toml).
     Store {
         #[command(subcommand)]
         command: StoreCommand,
         /// The store's path.
-        #[arg(long, global = true, default_value = ".elexirion/store.db")]
-        store: PathBuf,
+        #[arg(long, global = true)]
+        store: Option<PathBuf>,
     },
     /// List the rules, or print their documentation as Markdown.
     Rules {
         /// Print every rule's documentation (the source of docs/rules.md).
         #[arg(long)]
         markdown: bool,
-    },
-}
-
-#[derive(Subcommand)]
-enum StoreCommand {
-    /// Import a program saved by DSPy's `Module.save` (JSON): each
-    /// predictor's instructions and demos become a prompt version.
-    ImportDspy {
-        program: PathBuf,
-        /// The pipeline the program optimizes.
-        #[arg(long)]
-        pipeline: String,
-        /// Which step a predictor is, as `PREDICTOR=STEP` (repeatable);
-        /// default: the predictor's path without `.predict` (`self` for a bare one).
-        #[arg(long = "map", value_name = "PREDICTOR=STEP")]
-        map: Vec<String>,
-    },
-    /// List a pipeline's prompt versions.
-    Versions {
-        #[arg(long)]
-        pipeline: String,
-        #[arg(long)]
-        step: Option<String>,
-        /// Print them as JSON.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -130,6 +109,13 @@ enum PipelineCommand {
         /// With --file: write a refactor's result (checked for syntax errors first).
         #[arg(long, requires = "target")]
         write: bool,
+        /// Execution mode, overriding the pipeline's and elexirion.toml's:
+        /// traditional, optimized, hybrid, evaluation.
+        #[arg(long, value_parser = parse_mode)]
+        mode: Option<crate::store::select::Mode>,
+        /// Neither serve prompts from the optimization store nor record the run.
+        #[arg(long)]
+        no_store: bool,
     },
     /// Validate pipeline files with the same diagnostics as the editor.
     /// Exits 1 when a file has errors.
@@ -175,14 +161,15 @@ pub fn main() -> ExitCode {
             let report = check::validate_pipelines(&files, &workspace);
             print_report(&report, format)
         }
-        Some(Command::Pipeline { command: PipelineCommand::Run { file, inputs, input_files, json, no_cache, workspace, timeout, target, write } }) => {
+        Some(Command::Pipeline { command: PipelineCommand::Run { file, inputs, input_files, json, no_cache, workspace, timeout, target, write, mode, no_store } }) => {
             init_logging("warn");
             let target = target.map(|path| EditorTarget { path, write });
-            run_pipeline(&file, &inputs, &input_files, json, no_cache, workspace, timeout, target)
+            let request = RunRequest { json, no_cache, workspace, timeout, target, mode, no_store };
+            run_pipeline(&file, &inputs, &input_files, request)
         }
         Some(Command::Store { command, store }) => {
             init_logging("warn");
-            print_outcome(run_store(command, &store))
+            print_outcome(store_command::run(command, store))
         }
         Some(Command::Schema) => {
             let schema = crate::pipeline::json_schema::json_schema();
@@ -395,17 +382,23 @@ struct EditorTarget {
     write: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_pipeline(
-    file: &std::path::Path,
-    inputs: &[String],
-    input_files: &[String],
+/// How `pipeline run` was asked to run.
+struct RunRequest {
     json: bool,
     no_cache: bool,
     workspace: Option<PathBuf>,
     timeout: u64,
     target: Option<EditorTarget>,
-) -> ExitCode {
+    mode: Option<crate::store::select::Mode>,
+    no_store: bool,
+}
+
+fn parse_mode(text: &str) -> Result<crate::store::select::Mode, String> {
+    crate::store::select::Mode::parse(text).ok_or_else(|| format!("expected one of {}", crate::store::select::Mode::NAMES.join(", ")))
+}
+
+fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String], request: RunRequest) -> ExitCode {
+    let RunRequest { json, no_cache, workspace, timeout, target, mode, no_store } = request;
     use crate::pipeline::run::{self, RunEvent, RunOptions};
 
     let fail = |message: String| {
@@ -445,14 +438,16 @@ fn run_pipeline(
         None => None,
     };
     let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
+    let store = if no_store || !config.store.enabled { None } else { store_command::open_shared(&config.store.resolve(&workspace)) };
+    let mode = mode.or(config.store.mode);
     let options = RunOptions {
         cache_dir: (!no_cache).then(|| workspace.join(".elexirion/cache")),
         workspace,
         inputs: values,
         providers: config.providers,
         run_timeout: std::time::Duration::from_secs(timeout),
-        store: None,
-        mode: None,
+        store,
+        mode,
     };
     let events: run::EventSink = std::sync::Arc::new(|event| match event {
         RunEvent::StepStarted { step, step_type } => eprintln!("> {step} ({step_type})"),
@@ -469,7 +464,18 @@ fn run_pipeline(
         Ok(runtime) => runtime,
         Err(error) => return fail(format!("cannot start the async runtime: {error}")),
     };
-    match runtime.block_on(run::run(&source, options, events)) {
+    if run::declared_mode(&source, mode) == crate::store::select::Mode::Evaluation {
+        return match runtime.block_on(run::evaluation::evaluate(&source, options, events)) {
+            Ok(scores) => print_outcome(Ok(store_command::scores_table(&scores, json))),
+            Err(error) => print_outcome(Err(error.to_string())),
+        };
+    }
+    let recorded = options.store.is_some();
+    let result = runtime.block_on(run::run(&source, options, events));
+    if let (Ok(result), true) = (&result, recorded) {
+        eprintln!("recorded as run {} ({} mode); judge it with `elexirion store verdict accepted|rejected|edited --invocation {}`", result.invocation, result.mode.name(), result.invocation);
+    }
+    match result {
         Ok(result) if editor.is_some() => {
             let (Some(editor), Some(target)) = (editor, target) else { unreachable!() };
             let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
@@ -580,49 +586,3 @@ fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Re
     Ok(diff)
 }
 
-fn run_store(command: StoreCommand, path: &std::path::Path) -> Result<String, String> {
-    use crate::store::{dspy, Store};
-
-    let opened = Store::open(path)?;
-    if let Some(warning) = &opened.warning {
-        eprintln!("elexirion: warning: {warning}");
-    }
-    let mut store = opened.store;
-    match command {
-        StoreCommand::ImportDspy { program, pipeline, map } => {
-            let text = std::fs::read_to_string(&program).map_err(|e| format!("{}: {e}", program.display()))?;
-            let map: Vec<(String, String)> = map
-                .iter()
-                .map(|m| m.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())).ok_or(format!("--map `{m}`: expected PREDICTOR=STEP")))
-                .collect::<Result<_, _>>()?;
-            let predictors = dspy::parse(&text).map_err(|e| format!("{}: {e}", program.display()))?;
-            let versions = dspy::versions(predictors, &pipeline, &map);
-            let ids = store.add_versions(&versions)?;
-            Ok(versions
-                .iter()
-                .zip(ids)
-                .map(|(v, id)| format!("imported {} / {} as version {id} ({} demos)\n", v.pipeline, v.step, v.demos.len()))
-                .collect())
-        }
-        StoreCommand::Versions { pipeline, step, json } => {
-            let versions = store.versions(&pipeline, step.as_deref())?;
-            if json {
-                let list: Vec<serde_json::Value> = versions
-                    .iter()
-                    .map(|p| {
-                        serde_json::json!({
-                            "id": p.id, "pipeline": p.version.pipeline, "step": p.version.step, "source": p.version.source,
-                            "created_at": p.created_at, "instructions": p.version.instructions,
-                            "fields": p.version.fields, "demos": p.version.demos, "notes": p.version.notes,
-                        })
-                    })
-                    .collect();
-                return Ok(format!("{:#}\n", serde_json::Value::Array(list)));
-            }
-            Ok(versions
-                .iter()
-                .map(|p| format!("{:>4}  {} / {}  {}  {} demos  {}\n", p.id, p.version.pipeline, p.version.step, p.version.source, p.version.demos.len(), p.created_at))
-                .collect())
-        }
-    }
-}

@@ -131,6 +131,42 @@ pub const WORKFLOW: &[Field] = &[
     field("hooks", "Claude Code hooks (`PreToolUse`, `PostToolUse`...) for Claude steps.", Shape::MapOf(&Shape::Any)),
     required("steps", "The steps, run in order. pipeline_ex rejects a workflow without at least one.", Shape::Steps),
     field("editor", "Elexirion: how this pipeline appears in the editor (pipeline_ex ignores it).", Shape::Object(EDITOR)),
+    field(
+        "dspy_config",
+        "Optimized prompts from the optimization store (pipeline_ex's DSPy design; Elexirion runs it, pipeline_ex does not yet).",
+        Shape::Object(DSPY_CONFIG),
+    ),
+    field("hybrid_config", "Which prompts the steps run with: the pipeline's own or stored versions.", Shape::Object(HYBRID_CONFIG)),
+];
+
+pub const MODES: &[Choice] = &[
+    choice("traditional", "The prompt written in the pipeline."),
+    choice("optimized", "The best stored version of each step's prompt; the written prompt when there is none or it fails."),
+    choice("hybrid", "Choose among the stored versions by how often their results were accepted (Thompson sampling)."),
+    choice("evaluation", "Score the stored versions on accepted examples with `evaluation_metric` instead of running."),
+];
+
+pub const DSPY_CONFIG: &[Field] = &[
+    field("optimization_enabled", "Run with the best stored prompt versions (optimized mode). Default: false.", Shape::Boolean),
+    field("hybrid_mode", "Choose among stored versions, learning from accepted and rejected results. Default: false.", Shape::Boolean),
+    field(
+        "evaluation_metric",
+        "How evaluation scores an answer against an accepted result. Default: token_f1.",
+        Shape::Enum(&[
+            choice("token_f1", "Word overlap (F1) with the accepted result."),
+            choice("exact_match", "1 when the answer equals the accepted result (whitespace trimmed), else 0."),
+            choice("contains", "1 when the answer contains the accepted result, else 0."),
+        ]),
+    ),
+    field("evaluation_examples", "How many of the newest accepted examples evaluation uses. Default: 20.", Shape::Integer),
+    field("optimization_target", "What DSPy optimizes for (read by scripts in `optimize/`, not by the runner).", Shape::String),
+    field("training_examples", "How many examples a DSPy script trains on (read by scripts in `optimize/`).", Shape::Integer),
+    field("validation_examples", "How many examples a DSPy script validates on (read by scripts in `optimize/`).", Shape::Integer),
+];
+
+pub const HYBRID_CONFIG: &[Field] = &[
+    field("mode", "Execution mode. Default: traditional.", Shape::Enum(MODES)),
+    field("fallback_enabled", "Use the written prompt when a stored version fails. Always on in Elexirion.", Shape::Boolean),
 ];
 
 pub const EDITOR: &[Field] = &[

@@ -137,3 +137,16 @@ fn text(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// What a version sends, for a person to read: the pipeline's own prompt
+/// as written, or the rendered conversation with `{field}` for each input.
+pub fn preview(version: &NewVersion) -> String {
+    if version.source == "manual" {
+        return version.instructions.clone();
+    }
+    let inputs: Map<String, Value> = version.fields.iter().filter(|f| !f.output).map(|f| (f.name.clone(), Value::String(format!("{{{}}}", f.name)))).collect();
+    match render(version, &inputs) {
+        Ok(rendered) => rendered.transcript(),
+        Err(problem) => format!("(cannot be rendered: {problem})"),
+    }
+}

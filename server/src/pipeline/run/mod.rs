@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod chat_adapter;
+pub mod evaluation;
 pub mod prompt;
 mod serving;
 pub mod values;
@@ -101,6 +102,31 @@ pub type EventSink = Arc<dyn Fn(RunEvent) + Send + Sync>;
 
 /// Run a pipeline's source text.
 pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result<RunResult, RunError> {
+    let workflow = prepare(source, &options)?;
+    let timeout = options.run_timeout;
+    let mut engine = Engine::new(&workflow, options, events);
+    if engine.mode == Mode::Evaluation {
+        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running (`elexirion pipeline run --mode evaluation`)".into() });
+    }
+    let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
+    match tokio::time::timeout(timeout, engine.run_steps(steps)).await {
+        Ok(result) => result.map(|_| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
+        Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
+    }
+}
+
+/// The mode a pipeline's source runs in (see [`resolve_mode`]).
+pub fn declared_mode(source: &str, asked: Option<Mode>) -> Mode {
+    let root = yaml::parse(source).root;
+    let workflow = root.as_ref().map(|r| r.get("workflow").unwrap_or(r));
+    match workflow {
+        Some(workflow) => resolve_mode(workflow, asked),
+        None => asked.unwrap_or_default(),
+    }
+}
+
+/// The workflow of a valid pipeline whose steps are all runnable.
+fn prepare(source: &str, options: &RunOptions) -> Result<YamlNode, RunError> {
     let document = yaml::parse(source);
     let errors: Vec<String> = validate(source, &ValidationContext { workspace: Some(&options.workspace) })
         .into_iter()
@@ -116,16 +142,7 @@ pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result
     let root = document.root.ok_or_else(|| RunError { step: None, provider: None, message: "empty pipeline".into() })?;
     let workflow = root.get("workflow").cloned().unwrap_or(root);
     refuse_unsupported(&workflow)?;
-    let timeout = options.run_timeout;
-    let mut engine = Engine::new(&workflow, options, events);
-    if engine.mode == Mode::Evaluation {
-        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running: use `elexirion store evaluate`".into() });
-    }
-    let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
-    match tokio::time::timeout(timeout, engine.run_steps(steps)).await {
-        Ok(result) => result.map(|_| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
-        Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
-    }
+    Ok(workflow)
 }
 
 /// [`run`] for callers that spawn it: owns its source.
