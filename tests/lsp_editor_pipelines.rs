@@ -249,3 +249,101 @@ async fn the_clear_command_removes_pipeline_diagnostics_only() {
     let cleared = sources(&client.diagnostics_for(&workspace.uri));
     assert!(!cleared.is_empty() && cleared.iter().all(|s| s == "elexirion"), "{cleared:?}");
 }
+
+fn open_store(workspace: &Workspace) -> elexirion::store::Store {
+    elexirion::store::Store::open(&workspace.dir.path().join(".elexirion/store.db")).unwrap().store
+}
+
+fn verdicts(workspace: &Workspace, step: &str) -> Vec<Option<elexirion::store::examples::Verdict>> {
+    open_store(workspace).examples("fix_otp_antipatterns", step, false).unwrap().into_iter().map(|e| e.verdict).collect()
+}
+
+/// Wait until the store shows what the server recorded (it writes after replying).
+fn eventually<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, mut actual: impl FnMut() -> T) {
+    for _ in 0..100 {
+        if actual() == expected {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert_eq!(actual(), expected, "{what}");
+}
+
+fn whole(text: &str) -> [[u32; 2]; 2] {
+    [[0, 0], [text.lines().count() as u32, 0]]
+}
+
+/// The loop the store exists for: an applied refactor is an accepted
+/// example, an undo rejects it, an explicit verdict judges again; learned
+/// versions are then shown on hover, offered for the YAML, returned by
+/// `elexirion/optimizedPrompt`, and sent by the next run in optimized mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
+    use elexirion::store::examples::Verdict;
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    start_fix(&mut client, &workspace.uri);
+    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    let edit = &request["params"]["edit"];
+    let edits = edit["changes"][&workspace.uri].as_array().or_else(|| edit["documentChanges"][0]["edits"].as_array());
+    let fixed = apply(support::WORKER, edits.unwrap_or_else(|| panic!("{edit:#}")));
+    client.respond(&request, json!({ "applied": true }));
+    assert_eq!(progress_end(&mut client), "Applied");
+    eventually("both steps accepted", vec![Some(Verdict::Accepted)], || verdicts(&workspace, "rewrite"));
+    assert_eq!(verdicts(&workspace, "diagnose"), [Some(Verdict::Accepted)]);
+
+    // The editor applies it, then the user undoes it: rejected.
+    let [start, end] = whole(support::WORKER);
+    client.change(&workspace.uri, 2, start, end, &fixed);
+    let [start, end] = whole(&fixed);
+    client.change(&workspace.uri, 3, start, end, support::WORKER);
+    eventually("the undo rejects it", vec![Some(Verdict::Rejected)], || verdicts(&workspace, "rewrite"));
+
+    // Then they say it was right after all, with their own final text.
+    let invocation = open_store(&workspace).last_invocation("fix_otp_antipatterns").unwrap().unwrap();
+    let judged = client.request(
+        "workspace/executeCommand",
+        json!({ "command": "elexirion.recordVerdict", "arguments": [{ "invocation": invocation, "verdict": "edited", "finalText": "my final code" }] }),
+    );
+    assert_eq!(judged["judged"], 2);
+    let examples = open_store(&workspace).examples("fix_otp_antipatterns", "rewrite", true).unwrap();
+    assert_eq!((examples[0].verdict, examples[0].best_output()), (Some(Verdict::Edited), "my final code"));
+    assert_eq!(examples[0].inputs.keys().collect::<Vec<_>>(), ["code", "issues"]);
+
+    let learned = elexirion::store::learn::learn(&mut open_store(&workspace), "fix_otp_antipatterns", 3).unwrap();
+    assert!(learned.iter().all(|(_, outcome)| matches!(outcome, Ok(elexirion::store::learn::Learned::New { demos: 1, .. }))), "{learned:?}");
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "elexirion": { "store": { "mode": "optimized" } } } }));
+
+    // The pipeline file in the editor shows and offers the learned version.
+    let yaml_uri = format!("file://{}/pipelines/fix_otp_antipatterns.yaml", workspace.dir.path().display());
+    let yaml = include_str!("../pipelines/fix_otp_antipatterns.yaml");
+    client.open(&yaml_uri, "yaml", 1, yaml);
+    let line = yaml.lines().position(|l| l.contains("- name: diagnose")).unwrap() as u32;
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": yaml_uri }, "position": { "line": line, "character": 15 } }));
+    let hover = hover["contents"]["value"].as_str().unwrap();
+    assert!(hover.contains("**Prompt store** (optimized mode): version 3 (learned)"), "{hover}");
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": yaml_uri }, "range": support::range([line + 3, 4], [line + 3, 4]), "context": { "diagnostics": [] } }),
+    );
+    let insert = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with("Use the optimized prompt for `diagnose` (version 3, learned)"));
+    let insert = insert.unwrap_or_else(|| panic!("{actions:#}"));
+    let rewritten = apply(yaml, insert["edit"]["changes"][&yaml_uri].as_array().unwrap());
+    assert!(rewritten.contains("      prompt:\n        - type: static\n          content: |\n            List the OTP and process anti-patterns"), "{rewritten}");
+    assert!(rewritten.contains("{{inputs.known}}") && rewritten.contains("Example 1\n            [[ ## known ## ]]"), "{rewritten}");
+    let findings = elexirion::pipeline::validate::validate(&rewritten, &Default::default());
+    assert!(findings.iter().all(|f| f.severity != elexirion::finding::Severity::Error), "{findings:?}");
+    let prompt = client.request("elexirion/optimizedPrompt", json!({ "pipeline": "fix_otp_antipatterns", "step": "rewrite" }));
+    assert_eq!((prompt["version"].clone(), prompt["source"].clone(), prompt["demos"].clone()), (json!(4), json!("learned"), json!(1)));
+    assert!(prompt["prompt"].as_str().unwrap().contains("[[ ## response ## ]]\nmy final code"), "{prompt:#}");
+
+    // The next run sends the learned version, demos as earlier turns.
+    let before = server.requests().len();
+    start_fix(&mut client, &workspace.uri);
+    progress_end(&mut client);
+    let sent = server.requests()[before].json();
+    let messages = sent["messages"].as_array().unwrap();
+    assert!(messages[0]["content"].as_str().unwrap().starts_with("Your input fields are:\n1. `known` (str)\n2. `code` (str)"), "{sent:#}");
+    assert_eq!(messages.len(), 4, "system, one demo (user, assistant), the input");
+}

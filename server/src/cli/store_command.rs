@@ -179,7 +179,7 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
             let versions = store.versions(&pipeline, Some(&step))?;
             let shown = match version {
                 Some(id) => versions.iter().find(|v| v.id == id).ok_or(format!("{pipeline} / {step} has no version {id}"))?,
-                None => select::best(&versions).ok_or(format!("the store has no prompt for {pipeline} / {step}"))?,
+                None => select::optimized(&versions).or_else(|| versions.last()).ok_or(format!("the store has no prompt for {pipeline} / {step}"))?,
             };
             Ok(format!("version {} ({})\n\n{}\n", shown.id, shown.version.source, chat_adapter::preview(&shown.version).trim_end()))
         }

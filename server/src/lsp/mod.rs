@@ -7,6 +7,7 @@ mod diagnostics;
 mod panic_guard;
 mod pipeline_features;
 mod pipeline_runs;
+mod prompt_store;
 mod server;
 mod state;
 
@@ -16,6 +17,7 @@ use tower_lsp_server::{LspService, Server};
 pub async fn serve_stdio() {
     let (service, socket) = LspService::build(server::Backend::new)
         .custom_method("window/workDoneProgress/cancel", server::Backend::work_done_progress_cancel)
+        .custom_method(prompt_store::OPTIMIZED_PROMPT, server::Backend::optimized_prompt)
         .finish();
     Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
 }

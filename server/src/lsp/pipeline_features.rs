@@ -59,7 +59,12 @@ pub fn completion(state: &State, uri: &Uri, position: lsp::Position) -> Option<C
 
 pub fn hover(state: &State, uri: &Uri, position: lsp::Position) -> Option<Hover> {
     let (_, source, offset, _) = pipeline_at(state, uri, position)?;
-    let text = hover::hover(&source, offset)?;
+    let docs = hover::hover(&source, offset);
+    let store = super::prompt_store::hover_section(state, &source, offset);
+    let text = match (docs, store) {
+        (Some(docs), Some(store)) => format!("{docs}\n\n{store}"),
+        (docs, store) => docs.or(store)?,
+    };
     Some(Hover { contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: text }), range: None })
 }
 

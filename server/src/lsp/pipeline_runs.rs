@@ -178,8 +178,13 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
         providers: state.config().providers,
         run_timeout: Duration::from_secs(600),
         store: None,
-        mode: None,
+        mode: state.config().store.mode,
     };
+    let (store, store_warning) = super::prompt_store::store(&state);
+    let options = RunOptions { store, ..options };
+    if let Some(warning) = store_warning {
+        client.show_message(MessageType::WARNING, format!("Elexirion: {warning}")).await;
+    }
 
     let token_name = format!("elexirion/run/{}", NEXT_RUN.fetch_add(1, Ordering::Relaxed));
     let token = ProgressToken::String(token_name.clone());
@@ -216,7 +221,7 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
             Some(Ok(result)) => {
                 let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
                 let done = Finished { state: &state, client: &client, block: &block, uri: &uri, version: snapshot.version, selection, workspace: &workspace, relative: &relative };
-                match done.apply(&answer).await {
+                match done.apply(&answer, &result.invocation).await {
                     Ok(message) => message,
                     Err(problem) => {
                         client.show_message(MessageType::ERROR, format!("{}: {problem}", block.title)).await;
@@ -263,7 +268,7 @@ struct Finished<'a> {
 }
 
 impl Finished<'_> {
-    async fn apply(&self, answer: &str) -> Result<String, String> {
+    async fn apply(&self, answer: &str, invocation: &str) -> Result<String, String> {
         match self.block.kind {
             Kind::Analysis => {
                 let findings = outcome::parse_findings(answer)?;
@@ -286,10 +291,13 @@ impl Finished<'_> {
             }
             Kind::Refactor => {
                 let edit = self.edit(answer)?;
+                let before = self.state.documents().get(self.uri).map(|d| d.text().to_string()).unwrap_or_default();
                 let response = self.client.apply_edit(edit).await.map_err(|e| format!("the editor did not apply the edit: {e}"))?;
                 if response.applied {
+                    super::prompt_store::applied(self.state, self.uri, invocation, &before);
                     Ok("Applied".into())
                 } else {
+                    super::prompt_store::refused(self.state, invocation);
                     Err(format!("the editor refused the edit: {}", response.failure_reason.unwrap_or_default()))
                 }
             }

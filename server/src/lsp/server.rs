@@ -8,7 +8,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs};
+use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs, prompt_store};
 use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
@@ -78,7 +78,7 @@ impl LanguageServer for Backend {
                     rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
                     document_symbol_provider: Some(OneOf::Left(true)),
                     execute_command_provider: Some(ExecuteCommandOptions {
-                        commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string()],
+                        commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string(), prompt_store::VERDICT.to_string()],
                         ..Default::default()
                     }),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
@@ -118,6 +118,9 @@ impl LanguageServer for Backend {
                 actions.extend(pipeline_runs::suggestion_fixes(&self.state, &params.text_document.uri, params.range));
             }
             actions.extend(pipeline_runs::code_actions(&self.state, &params.text_document.uri, params.range, only));
+            if only.is_none_or(|o| o.iter().any(|k| CodeActionKind::REFACTOR_REWRITE.as_str().starts_with(k.as_str()))) {
+                actions.extend(prompt_store::code_actions(&self.state, &params.text_document.uri, params.range));
+            }
             Ok((!actions.is_empty()).then_some(actions))
         })
         .await
@@ -188,6 +191,9 @@ impl LanguageServer for Backend {
                     pipeline_runs::clear(&self.state, &self.client).await;
                     Ok(None)
                 }
+                prompt_store::VERDICT => prompt_store::verdict_command(&self.state, &params.arguments)
+                    .map(Some)
+                    .map_err(tower_lsp_server::jsonrpc::Error::invalid_params),
                 other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!("unknown command `{other}`"))),
             }
         })
@@ -246,6 +252,7 @@ impl LanguageServer for Backend {
             applied.is_some()
         };
         if applied {
+            prompt_store::check_undo(&self.state, &uri);
             self.schedule_diagnostics(uri, version);
         } else {
             let message = format!("Elexirion lost track of {}; close and reopen it.", uri.as_str());
@@ -256,6 +263,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state.documents().remove(&uri);
+        self.state.applied().remove(&uri);
         diagnostics::clear(&self.state, &self.client, uri).await;
     }
 }
@@ -276,6 +284,14 @@ impl Backend {
                 Err(problem)
             }
         }
+    }
+
+    /// `elexirion/optimizedPrompt {pipeline, step}`.
+    pub async fn optimized_prompt(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        guard_request(prompt_store::OPTIMIZED_PROMPT, async {
+            prompt_store::optimized_prompt(&self.state, &params).map_err(tower_lsp_server::jsonrpc::Error::invalid_params)
+        })
+        .await
     }
 
     /// `window/workDoneProgress/cancel`: stop the pipeline run behind the token.

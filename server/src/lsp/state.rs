@@ -29,6 +29,10 @@ pub struct State {
     /// The version whose diagnostics were last sent, per document; held
     /// while sending so that an older result can never overtake a newer one.
     pub published: tokio::sync::Mutex<HashMap<Uri, i32>>,
+    /// The optimization store, opened on first use.
+    store: Mutex<super::prompt_store::StoreSlot>,
+    /// Refactors applied by pipelines, watched for an undo.
+    applied: Mutex<HashMap<Uri, super::prompt_store::Applied>>,
 }
 
 impl State {
@@ -46,6 +50,14 @@ impl State {
         let (Some(root), Some(path)) = (self.root(), uri.to_file_path()) else { return false };
         let Ok(relative) = path.strip_prefix(&root) else { return false };
         config.pipelines.matcher().is_ok_and(|m| m.is_match(relative))
+    }
+
+    pub fn store_slot(&self) -> MutexGuard<'_, super::prompt_store::StoreSlot> {
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn applied(&self) -> MutexGuard<'_, HashMap<Uri, super::prompt_store::Applied>> {
+        self.applied.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn runs(&self) -> MutexGuard<'_, HashMap<String, tokio_util::sync::CancellationToken>> {

@@ -5,6 +5,7 @@ pub mod editor;
 pub mod hover;
 pub mod json_schema;
 pub mod navigate;
+pub mod optimized_prompt;
 pub mod outcome;
 pub mod outline;
 pub mod providers;

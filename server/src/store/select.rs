@@ -44,21 +44,30 @@ impl Mode {
 pub fn choose<'a>(mode: Mode, versions: &'a [PromptVersion], rng: &mut impl Rng) -> Option<&'a PromptVersion> {
     match mode {
         Mode::Traditional | Mode::Evaluation => versions.iter().rev().find(|v| v.version.source == "manual"),
-        Mode::Optimized => best(versions),
+        Mode::Optimized => optimized(versions),
         Mode::Hybrid => versions.iter().map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
     }
 }
 
-/// The most accepted version; on a tie the better evaluation score, then
-/// the newest, so a freshly imported or learned version is tried first.
+/// The best optimized (imported or learned) version, the pipeline's own
+/// prompt left out: optimized mode runs it, the editor shows it.
+pub fn optimized(versions: &[PromptVersion]) -> Option<&PromptVersion> {
+    versions.iter().filter(|v| v.version.source != "manual").max_by(|a, b| rank(a, b))
+}
+
+/// The most accepted version of all.
 pub fn best(versions: &[PromptVersion]) -> Option<&PromptVersion> {
-    versions.iter().max_by(|a, b| {
-        a.record
-            .acceptance()
-            .total_cmp(&b.record.acceptance())
-            .then(a.record.score.unwrap_or(0.0).total_cmp(&b.record.score.unwrap_or(0.0)))
-            .then(a.id.cmp(&b.id))
-    })
+    versions.iter().max_by(|a, b| rank(a, b))
+}
+
+/// By acceptance; on a tie the better evaluation score, then the newest,
+/// so a freshly imported or learned version is tried first.
+fn rank(a: &PromptVersion, b: &PromptVersion) -> std::cmp::Ordering {
+    a.record
+        .acceptance()
+        .total_cmp(&b.record.acceptance())
+        .then(a.record.score.unwrap_or(0.0).total_cmp(&b.record.score.unwrap_or(0.0)))
+        .then(a.id.cmp(&b.id))
 }
 
 /// Thompson sampling: a draw from Beta(1 + successes, 1 + rejections).
