@@ -107,6 +107,14 @@ pub struct PromptVersion {
     pub record: Record,
 }
 
+/// A version without its prompt: enough to choose one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub id: i64,
+    pub source: String,
+    pub record: Record,
+}
+
 /// What a version has done so far.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Record {
@@ -271,6 +279,42 @@ impl Store {
             .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE pipeline = ?1 AND (?2 IS NULL OR step = ?2) ORDER BY id"))
             .map_err(error)?;
         let rows = statement.query_map(params![pipeline, step], version_from_row).map_err(error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(error)
+    }
+
+    /// A step's versions without their prompts, oldest first: what serving
+    /// reads on every model call, so it stays cheap with many large versions.
+    pub fn candidates(&self, pipeline: &str, step: &str) -> Result<Vec<Candidate>, String> {
+        let mut statement = self
+            .connection
+            .prepare_cached(
+                "SELECT id, source, runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score
+                 FROM prompt_versions WHERE pipeline = ?1 AND step = ?2 ORDER BY id",
+            )
+            .map_err(error)?;
+        let rows = statement
+            .query_map(params![pipeline, step], |row| {
+                let runs: u64 = row.get(2)?;
+                let errors: u64 = row.get(3)?;
+                let latency: f64 = row.get(7)?;
+                let answered = runs.saturating_sub(errors);
+                Ok(Candidate {
+                    id: row.get(0)?,
+                    source: row.get(1)?,
+                    record: Record {
+                        runs,
+                        errors,
+                        accepted: row.get(4)?,
+                        edited: row.get(5)?,
+                        rejected: row.get(6)?,
+                        mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
+                        input_tokens: row.get(8)?,
+                        output_tokens: row.get(9)?,
+                        score: row.get(10)?,
+                    },
+                })
+            })
+            .map_err(error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(error)
     }
 

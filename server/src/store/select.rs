@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand_distr::{Beta, Distribution};
 
-use super::PromptVersion;
+use super::{Candidate, PromptVersion, Record};
 
 /// Execution modes, named as pipeline_ex's DSPy design names them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,11 +39,43 @@ impl Mode {
     }
 }
 
+/// What choosing needs of a version: full versions and the light
+/// [`Candidate`]s (no instructions or demos to read) both have it.
+pub trait Ranked {
+    fn id(&self) -> i64;
+    fn source(&self) -> &str;
+    fn record(&self) -> &Record;
+}
+
+impl Ranked for PromptVersion {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn source(&self) -> &str {
+        &self.version.source
+    }
+    fn record(&self) -> &Record {
+        &self.record
+    }
+}
+
+impl Ranked for Candidate {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn source(&self) -> &str {
+        &self.source
+    }
+    fn record(&self) -> &Record {
+        &self.record
+    }
+}
+
 /// The version to serve. `versions` are a step's stored versions, the
 /// pipeline's own (`manual`) one among them; `None` when there are none.
-pub fn choose<'a>(mode: Mode, versions: &'a [PromptVersion], rng: &mut impl Rng) -> Option<&'a PromptVersion> {
+pub fn choose<'a, V: Ranked>(mode: Mode, versions: &'a [V], rng: &mut impl Rng) -> Option<&'a V> {
     match mode {
-        Mode::Traditional | Mode::Evaluation => versions.iter().rev().find(|v| v.version.source == "manual"),
+        Mode::Traditional | Mode::Evaluation => versions.iter().rev().find(|v| v.source() == "manual"),
         Mode::Optimized => optimized(versions),
         Mode::Hybrid => versions.iter().map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
     }
@@ -51,30 +83,27 @@ pub fn choose<'a>(mode: Mode, versions: &'a [PromptVersion], rng: &mut impl Rng)
 
 /// The best optimized (imported or learned) version, the pipeline's own
 /// prompt left out: optimized mode runs it, the editor shows it.
-pub fn optimized(versions: &[PromptVersion]) -> Option<&PromptVersion> {
-    versions.iter().filter(|v| v.version.source != "manual").max_by(|a, b| rank(a, b))
+pub fn optimized<V: Ranked>(versions: &[V]) -> Option<&V> {
+    versions.iter().filter(|v| v.source() != "manual").max_by(|a, b| rank(*a, *b))
 }
 
 /// The most accepted version of all.
-pub fn best(versions: &[PromptVersion]) -> Option<&PromptVersion> {
-    versions.iter().max_by(|a, b| rank(a, b))
+pub fn best<V: Ranked>(versions: &[V]) -> Option<&V> {
+    versions.iter().max_by(|a, b| rank(*a, *b))
 }
 
 /// By acceptance; on a tie the better evaluation score, then the newest,
 /// so a freshly imported or learned version is tried first.
-fn rank(a: &PromptVersion, b: &PromptVersion) -> std::cmp::Ordering {
-    a.record
-        .acceptance()
-        .total_cmp(&b.record.acceptance())
-        .then(a.record.score.unwrap_or(0.0).total_cmp(&b.record.score.unwrap_or(0.0)))
-        .then(a.id.cmp(&b.id))
+fn rank<V: Ranked>(a: &V, b: &V) -> std::cmp::Ordering {
+    let (x, y) = (a.record(), b.record());
+    x.acceptance().total_cmp(&y.acceptance()).then(x.score.unwrap_or(0.0).total_cmp(&y.score.unwrap_or(0.0))).then(a.id().cmp(&b.id()))
 }
 
 /// Thompson sampling: a draw from Beta(1 + successes, 1 + rejections).
 /// A version without outcomes draws from the uniform prior, so it is
 /// tried now and then however good the others are.
-fn sample(version: &PromptVersion, rng: &mut impl Rng) -> f64 {
-    let record = &version.record;
+fn sample<V: Ranked>(version: &V, rng: &mut impl Rng) -> f64 {
+    let record = version.record();
     let alpha = 1.0 + record.successes() as f64;
     let beta = 1.0 + record.rejected as f64;
     Beta::new(alpha, beta).map(|d| d.sample(rng)).unwrap_or(0.5)

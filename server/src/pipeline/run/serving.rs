@@ -64,8 +64,11 @@ impl Engine {
             if self.mode == Mode::Traditional {
                 return Ok((manual, None));
             }
-            let versions = store.versions(&pipeline, Some(step))?;
-            let chosen = select::choose(self.mode, &versions, &mut self.rng).filter(|v| v.id != manual).cloned();
+            let candidates = store.candidates(&pipeline, step)?;
+            let chosen = match select::choose(self.mode, &candidates, &mut self.rng).filter(|v| v.id != manual) {
+                Some(candidate) => store.version(candidate.id)?,
+                None => None,
+            };
             Ok::<_, String>((manual, chosen))
         })();
         match planned {
