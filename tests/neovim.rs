@@ -28,6 +28,16 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
     write(dir.path(), ".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n");
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // A DSPy program in the workspace's store, for :ElexirionPrompt.
+    let program = root.join("../shared/corpus/dspy/chain_of_thought_bootstrap.json");
+    let imported = Command::new(support::binary())
+        .args(["store", "import-dspy"])
+        .arg(&program)
+        .args(["--pipeline", "review", "--map", "gen.predict=suggest"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
     let mut child = Command::new(&nvim)
         .args(["--headless", "--clean", "-c"])
         .arg(format!("luafile {}", root.join("tests/neovim/e2e.lua").display()))

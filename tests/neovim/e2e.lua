@@ -77,8 +77,21 @@ local ok, err = pcall(function()
   vim.wait(500)
   assert(elexirion.client(0) == nil, "attached to a CI workflow")
 
+  -- :ElexirionPrompt shows the version the store serves (imported by the test).
+  vim.cmd("edit " .. dir .. "/pipelines/review.yaml")
+  vim.cmd("ElexirionPrompt review suggest")
+  wait_for("the prompt window", function()
+    return vim.api.nvim_buf_get_name(0):find("elexirion://prompt/review/suggest", 1, true) ~= nil
+  end)
+  local shown = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+  assert(shown:find("# review / suggest: version 1 (dspy)", 1, true), shown)
+  assert(shown:find("[[ ## code ## ]]\ndef f(x), do: g(h(x))", 1, true), shown)
+  vim.cmd("close")
+
   -- The user commands exist.
-  assert(vim.fn.exists(":ElexirionRun") == 2 and vim.fn.exists(":ElexirionClear") == 2, "user commands missing")
+  for _, command in ipairs({ ":ElexirionRun", ":ElexirionClear", ":ElexirionPrompt", ":ElexirionVerdict" }) do
+    assert(vim.fn.exists(command) == 2, command .. " is missing")
+  end
 end)
 
 if ok then

@@ -14,6 +14,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { DOCUMENT_SELECTOR } from "./documents";
+import { formatPrompt, OptimizedPrompt, StepRef, stepAtLine } from "./prompt";
 import { nextRestartDelay } from "./restart";
 import { resolveServer } from "./server";
 import { KEY_VARIABLES, serverEnvironment, serverSettings } from "./settings";
@@ -119,6 +120,64 @@ async function runPipeline(): Promise<void> {
   }
 }
 
+/** The step under the cursor of a pipeline file, else asked for. */
+async function chooseStep(): Promise<StepRef | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  const found = editor ? stepAtLine(editor.document.getText().split(/\r?\n/), editor.selection.active.line) : {};
+  const pipeline = found.pipeline && found.step ? found.pipeline : await vscode.window.showInputBox({ prompt: "Pipeline (its workflow name)", value: found.pipeline });
+  if (!pipeline) {
+    return undefined;
+  }
+  const step = found.pipeline && found.step ? found.step : await vscode.window.showInputBox({ prompt: `Step of ${pipeline}` });
+  return step ? { pipeline, step } : undefined;
+}
+
+async function showOptimizedPrompt(): Promise<void> {
+  if (!client) {
+    void vscode.window.showWarningMessage("The Elexirion server is not running.");
+    return;
+  }
+  const ref = await chooseStep();
+  if (!ref) {
+    return;
+  }
+  try {
+    const answer = await client.sendRequest<OptimizedPrompt | null>("elexirion/optimizedPrompt", ref);
+    const document = await vscode.workspace.openTextDocument({ language: "markdown", content: formatPrompt(ref, answer) });
+    await vscode.window.showTextDocument(document, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Elexirion: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Tell the store how the last AI edit of this file turned out. */
+async function judgeLastEdit(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || !client) {
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    [
+      { label: "accepted", description: "The edit was right as it was." },
+      { label: "edited", description: "Right after my changes: keep this file's text as the final result." },
+      { label: "rejected", description: "The edit was wrong." },
+    ],
+    { placeHolder: "How did the last AI edit of this file turn out?" },
+  );
+  if (!picked) {
+    return;
+  }
+  const argument: Record<string, string> = { uri: editor.document.uri.toString(), verdict: picked.label };
+  if (picked.label === "edited") {
+    argument.finalText = editor.document.getText();
+  }
+  try {
+    await client.sendRequest(ExecuteCommandRequest.type, { command: "elexirion.recordVerdict", arguments: [argument] });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Elexirion: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function setApiKey(context: vscode.ExtensionContext): Promise<void> {
   const variable = await vscode.window.showQuickPick(KEY_VARIABLES, { placeHolder: "Which provider's key?" });
   if (!variable) {
@@ -144,6 +203,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("elexirion.restartServer", () => restart(context)),
     vscode.commands.registerCommand("elexirion.showOutput", () => output.show()),
     vscode.commands.registerCommand("elexirion.setApiKey", () => setApiKey(context)),
+    vscode.commands.registerCommand("elexirion.showOptimizedPrompt", showOptimizedPrompt),
+    vscode.commands.registerCommand("elexirion.judgeLastEdit", judgeLastEdit),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (!event.affectsConfiguration("elexirion")) {
         return;

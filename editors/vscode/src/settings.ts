@@ -17,6 +17,9 @@ export const MAPPING: Record<string, [string, string]> = {
   "providers.baseUrls": ["providers", "base-urls"],
   "providers.timeoutSeconds": ["providers", "timeout-seconds"],
   "providers.maxRetries": ["providers", "max-retries"],
+  "store.mode": ["store", "mode"],
+  "store.path": ["store", "path"],
+  "store.enabled": ["store", "enabled"],
 };
 
 /** Settings read by the extension itself, not sent to the server. */

@@ -1,5 +1,6 @@
 -- Elexirion for Neovim: registers the elexirion language server for Elixir
--- files and pipeline YAML, and adds :ElexirionRun and :ElexirionClear.
+-- files and pipeline YAML, and adds :ElexirionRun, :ElexirionPrompt,
+-- :ElexirionVerdict and :ElexirionClear.
 
 local M = {}
 
@@ -102,6 +103,86 @@ function M.clear()
   end
 end
 
+--- In a pipeline buffer: the workflow's name and the step around the cursor.
+function M.step_at_cursor(bufnr)
+  bufnr = bufnr or 0
+  local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
+  local pipeline
+  for _, line in ipairs(lines) do
+    pipeline = line:match("^%s%s?name:%s*[\"']?([%w_%-]+)")
+    if pipeline then
+      break
+    end
+  end
+  local row = vim.api.nvim_win_get_cursor(0)[1]
+  local step
+  for i = math.min(row, #lines), 1, -1 do
+    step = lines[i]:match("^%s*%-%s+name:%s*[\"']?([%w_%-]+)")
+    if step then
+      break
+    end
+  end
+  return pipeline, step
+end
+
+--- Show the optimized prompt the store serves for a pipeline's step.
+function M.prompt(pipeline, step)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
+    return
+  end
+  if not (pipeline and step) then
+    pipeline, step = M.step_at_cursor(bufnr)
+  end
+  if not (pipeline and step) then
+    vim.notify("elexirion: give a pipeline and a step, or put the cursor on a step of a pipeline file", vim.log.levels.WARN)
+    return
+  end
+  client:request("elexirion/optimizedPrompt", { pipeline = pipeline, step = step }, function(err, result)
+    if err then
+      vim.notify("elexirion: " .. err.message, vim.log.levels.ERROR)
+      return
+    end
+    if result == nil or result == vim.NIL then
+      vim.notify(("elexirion: no optimized prompt for %s / %s yet"):format(pipeline, step), vim.log.levels.INFO)
+      return
+    end
+    local record = result.record or {}
+    local header = {
+      ("# %s / %s: version %d (%s)"):format(pipeline, step, result.version, result.source),
+      ("%d demos, %d runs, %d accepted, %d rejected"):format(result.demos or 0, record.runs or 0, (record.accepted or 0) + (record.edited or 0), record.rejected or 0),
+      "",
+    }
+    local lines = vim.list_extend(header, vim.split(result.prompt, "\n", { plain = true }))
+    vim.cmd("botright new")
+    local view = vim.api.nvim_get_current_buf()
+    vim.api.nvim_buf_set_lines(view, 0, -1, false, lines)
+    vim.bo[view].buftype = "nofile"
+    vim.bo[view].bufhidden = "wipe"
+    vim.bo[view].modifiable = false
+    vim.bo[view].filetype = "markdown"
+    pcall(vim.api.nvim_buf_set_name, view, ("elexirion://prompt/%s/%s"):format(pipeline, step))
+  end, bufnr)
+end
+
+--- Judge the last pipeline edit applied to this buffer: accepted,
+--- rejected or edited (the buffer's text is kept as the final text).
+function M.verdict(verdict)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
+    return
+  end
+  local argument = { uri = vim.uri_from_bufnr(bufnr), verdict = verdict }
+  if verdict == "edited" then
+    argument.finalText = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n") .. "\n"
+  end
+  client:exec_cmd({ title = "Verdict", command = "elexirion.recordVerdict", arguments = { argument } }, { bufnr = bufnr })
+end
+
 local function commands()
   vim.api.nvim_create_user_command("ElexirionRun", function(opts)
     local range = nil
@@ -114,6 +195,18 @@ local function commands()
     M.run(opts.args ~= "" and opts.args or nil, range)
   end, { nargs = "?", range = true, desc = "Run an Elexirion AI pipeline on this buffer" })
   vim.api.nvim_create_user_command("ElexirionClear", M.clear, { desc = "Clear Elexirion pipeline diagnostics" })
+  vim.api.nvim_create_user_command("ElexirionPrompt", function(opts)
+    M.prompt(opts.fargs[1], opts.fargs[2])
+  end, { nargs = "*", desc = "Show the optimized prompt of a pipeline step ([pipeline step], else the step under the cursor)" })
+  vim.api.nvim_create_user_command("ElexirionVerdict", function(opts)
+    M.verdict(opts.args)
+  end, {
+    nargs = 1,
+    complete = function()
+      return { "accepted", "rejected", "edited" }
+    end,
+    desc = "Judge the last AI edit of this buffer: accepted, rejected, edited",
+  })
 end
 
 local function progress()

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 
 import { isPipelinePath } from "../documents";
+import { formatPrompt, stepAtLine } from "../prompt";
 import { MAX_CRASHES, nextRestartDelay, WINDOW_MS } from "../restart";
 import { resolveServer } from "../server";
 import { CLIENT_ONLY, MAPPING, serverEnvironment, serverSettings } from "../settings";
@@ -68,4 +69,32 @@ test("only pipeline YAML is sent to the server", () => {
   assert.ok(isPipelinePath("/w/review.pipeline.yaml"));
   assert.ok(!isPipelinePath("/w/.github/workflows/ci.yml"));
   assert.ok(!isPipelinePath("/w/pipelines/notes/readme.md"));
+});
+
+test("the step under the cursor of a pipeline file, and its pipeline", () => {
+  const lines = ["workflow:", "  name: fix_otp", "  steps:", "    - name: diagnose", "      type: claude", "    - name: \"rewrite\"", "      prompt:"];
+  assert.deepEqual(stepAtLine(lines, 4), { pipeline: "fix_otp", step: "diagnose" });
+  assert.deepEqual(stepAtLine(lines, 6), { pipeline: "fix_otp", step: "rewrite" });
+  assert.deepEqual(stepAtLine(lines, 1), { pipeline: "fix_otp", step: undefined });
+});
+
+test("an optimized prompt is shown with its record; none is said plainly", () => {
+  const ref = { pipeline: "fix", step: "rewrite" };
+  const shown = formatPrompt(ref, {
+    version: 4,
+    source: "learned",
+    demos: 2,
+    notes: "2 of 5 accepted examples as demos",
+    record: { runs: 7, accepted: 3, edited: 1, rejected: 2, mean_latency_ms: 812.4 },
+    prompt: "--- system ---\nYour input fields are:\n```elixir\n```",
+  });
+  assert.ok(shown.startsWith("# fix / rewrite: version 4 (learned)"), shown);
+  assert.ok(shown.includes("2 demos · 7 runs · 4 accepted · 2 rejected · mean latency 812 ms"), shown);
+  assert.equal(shown.match(/^```/gm)?.length, 2, "fences inside the prompt cannot close the block");
+  assert.ok(formatPrompt(ref, null).includes("no optimized prompt"));
+});
+
+test("execution mode and store path are sent to the server", () => {
+  const given: Record<string, unknown> = { "store.mode": "hybrid", "store.path": "var/store.db" };
+  assert.deepEqual(serverSettings((key) => given[key]), { store: { mode: "hybrid", path: "var/store.db" } });
 });
