@@ -311,3 +311,40 @@ fn hybrid_selection_converges_on_the_better_version() {
     assert_eq!(select::best(&versions).unwrap().id, better);
     assert_eq!(select::choose(Mode::Traditional, &versions, &mut rng).unwrap().id, worse, "traditional serves the pipeline's own prompt");
 }
+
+#[test]
+fn chat_adapter_renders_partial_demos_and_reads_the_last_output_field() {
+    use elexirion::pipeline::run::chat_adapter;
+    let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
+    let version = dspy::versions(dspy::parse(&program).unwrap(), "fix", &[]).remove(0);
+    let mut inputs = serde_json::Map::new();
+    inputs.insert("code".into(), json!("def a(x), do: x"));
+    let rendered = chat_adapter::render(&version, &inputs).unwrap();
+    assert!(rendered.system.starts_with("Your input fields are:\n1. `code` (str): Elixir source\nYour output fields are:\n1. `reasoning` (str)\n2. `suggestion` (str): refactoring advice\n"), "{}", rendered.system);
+    assert!(rendered.system.contains("[[ ## reasoning ## ]]\n{reasoning}\n\n[[ ## suggestion ## ]]\n{suggestion}\n\n[[ ## completed ## ]]"));
+    assert_eq!(rendered.turns.len(), 2);
+    assert_eq!(rendered.turns[0].assistant, "[[ ## reasoning ## ]]\npipe is clearer\n\n[[ ## suggestion ## ]]\nuse |> pipeline\n\n[[ ## completed ## ]]");
+    // The raw demo has no reasoning: labelled as DSPy labels an incomplete one.
+    assert!(rendered.turns[1].user.starts_with("This is an example of the task, though some input or output fields are not supplied."));
+    assert!(rendered.prompt.ends_with("starting with the field `[[ ## reasoning ## ]]`, then `[[ ## suggestion ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`."));
+
+    let answer = "[[ ## reasoning ## ]]\nshort\n\n[[ ## suggestion ## ]]\nuse a capture\n\n[[ ## completed ## ]]";
+    assert_eq!(chat_adapter::parse(&version, answer), "use a capture");
+    assert_eq!(chat_adapter::parse(&version, "  plain answer  "), "plain answer", "a model that ignores the markers");
+    assert!(chat_adapter::render(&version, &serde_json::Map::new()).unwrap_err().contains("`code`"));
+}
+
+#[test]
+fn the_mode_comes_from_the_request_else_the_pipeline() {
+    use elexirion::pipeline::run::declared_mode;
+    let steps = "  steps:\n    - name: a\n      type: claude\n      prompt: []\n";
+    let hybrid = format!("workflow:\n  name: p\n  hybrid_config:\n    mode: hybrid\n{steps}");
+    let optimized = format!("workflow:\n  name: p\n  dspy_config:\n    optimization_enabled: true\n{steps}");
+    let plain = format!("workflow:\n  name: p\n{steps}");
+    assert_eq!(declared_mode(&hybrid, None), Mode::Hybrid);
+    assert_eq!(declared_mode(&optimized, None), Mode::Optimized);
+    assert_eq!(declared_mode(&plain, None), Mode::Traditional);
+    assert_eq!(declared_mode(&hybrid, Some(Mode::Traditional)), Mode::Traditional, "settings and --mode win");
+    let findings = elexirion::pipeline::validate::validate(&hybrid, &Default::default());
+    assert!(findings.iter().all(|f| !f.message.contains("unknown key")), "{findings:?}");
+}
