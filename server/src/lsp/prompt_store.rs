@@ -48,12 +48,25 @@ fn fingerprint(text: &str) -> (usize, u64) {
 /// The workspace's store, and a warning to show when it had to be moved
 /// aside or cannot be opened. `None` without a workspace or when disabled.
 pub fn store(state: &State) -> (Option<SharedStore>, Option<String>) {
+    open_store(state, true)
+}
+
+/// The store only if it exists already: looking (hover, code actions)
+/// does not create one in the user's workspace.
+fn existing_store(state: &State) -> (Option<SharedStore>, Option<String>) {
+    open_store(state, false)
+}
+
+fn open_store(state: &State, create: bool) -> (Option<SharedStore>, Option<String>) {
     let settings = state.config().store;
     let Some(root) = state.root().filter(|_| settings.enabled) else { return (None, None) };
     let path = settings.resolve(&root);
     let mut slot = state.store_slot();
     if slot.path.as_ref() == Some(&path) {
         return (slot.store.clone(), None);
+    }
+    if !create && !path.exists() {
+        return (None, None);
     }
     let (store, warning) = match Store::open(&path) {
         Ok(opened) => (Some(Arc::new(Mutex::new(opened.store))), opened.warning),
@@ -74,7 +87,7 @@ pub fn hover_section(state: &State, source: &str, offset: usize) -> Option<Strin
     let workflow = crate::pipeline::outline::workflow(&root)?;
     let pipeline = workflow.get("name")?.as_str()?.to_string();
     let step = crate::pipeline::outline::step_name_at(workflow, source, offset)?;
-    let store = store(state).0?;
+    let store = existing_store(state).0?;
     let versions = versions(&store, &pipeline, &step);
     let mode = crate::pipeline::run::resolve_mode(workflow, state.config().store.mode);
     let served = match mode {
@@ -110,8 +123,13 @@ pub fn hover_section(state: &State, source: &str, offset: usize) -> Option<Strin
 pub fn optimized_prompt(state: &State, params: &Value) -> Result<Value, String> {
     let pipeline = params["pipeline"].as_str().ok_or("`pipeline` (a string) is required")?;
     let step = params["step"].as_str().ok_or("`step` (a string) is required")?;
-    let (store, warning) = store(state);
-    let store = store.ok_or_else(|| warning.unwrap_or_else(|| "the optimization store is off (no workspace, or `store.enabled` is false)".into()))?;
+    let (store, warning) = existing_store(state);
+    let Some(store) = store else {
+        return match warning {
+            Some(warning) => Err(warning),
+            None => Ok(Value::Null),
+        };
+    };
     let versions = versions(&store, pipeline, step);
     let Some(best) = select::optimized(&versions) else { return Ok(Value::Null) };
     Ok(json!({
@@ -137,7 +155,7 @@ pub fn code_actions(state: &State, uri: &Uri, range: lsp::Range) -> Vec<CodeActi
     let encoding = state.encoding();
     let offset = crate::document::byte_offset(&rope, convert::text_position(range.start), encoding);
     let Some((pipeline, step, node)) = optimized_prompt::step_at(&source, offset) else { return Vec::new() };
-    let Some(store) = store(state).0 else { return Vec::new() };
+    let Some(store) = existing_store(state).0 else { return Vec::new() };
     let versions = versions(&store, &pipeline, &step);
     let Some(best) = select::optimized(&versions) else { return Vec::new() };
     let Some(prompt) = node.get("prompt") else { return Vec::new() };

@@ -144,16 +144,12 @@ impl Record {
     }
 }
 
-const VERSION_COLUMNS: &str = "id, pipeline, step, instructions, fields, demos, source, created_at, parent, notes,
-     runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score";
+const RECORD_COLUMNS: &str = "runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score";
+const VERSION_COLUMNS: &str = "id, pipeline, step, instructions, fields, demos, source, created_at, parent, notes";
 
 fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PromptVersion> {
     let fields: String = row.get(4)?;
     let demos: String = row.get(5)?;
-    let runs: u64 = row.get(10)?;
-    let errors: u64 = row.get(11)?;
-    let latency: f64 = row.get(15)?;
-    let answered = runs.saturating_sub(errors);
     Ok(PromptVersion {
         id: row.get(0)?,
         created_at: row.get(7)?,
@@ -167,17 +163,26 @@ fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PromptVersion> {
             parent: row.get(8)?,
             notes: row.get(9)?,
         },
-        record: Record {
-            runs,
-            errors,
-            accepted: row.get(12)?,
-            edited: row.get(13)?,
-            rejected: row.get(14)?,
-            mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
-            input_tokens: row.get(16)?,
-            output_tokens: row.get(17)?,
-            score: row.get(18)?,
-        },
+        record: record_from_row(row, 10)?,
+    })
+}
+
+/// The record columns (`RECORD_COLUMNS`) of a row, starting at `first`.
+fn record_from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<Record> {
+    let runs: u64 = row.get(first)?;
+    let errors: u64 = row.get(first + 1)?;
+    let latency: f64 = row.get(first + 5)?;
+    let answered = runs.saturating_sub(errors);
+    Ok(Record {
+        runs,
+        errors,
+        accepted: row.get(first + 2)?,
+        edited: row.get(first + 3)?,
+        rejected: row.get(first + 4)?,
+        mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
+        input_tokens: row.get(first + 6)?,
+        output_tokens: row.get(first + 7)?,
+        score: row.get(first + 8)?,
     })
 }
 
@@ -276,7 +281,7 @@ impl Store {
     pub fn versions(&self, pipeline: &str, step: Option<&str>) -> Result<Vec<PromptVersion>, String> {
         let mut statement = self
             .connection
-            .prepare_cached(&format!("SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE pipeline = ?1 AND (?2 IS NULL OR step = ?2) ORDER BY id"))
+            .prepare_cached(&format!("SELECT {VERSION_COLUMNS}, {RECORD_COLUMNS} FROM prompt_versions WHERE pipeline = ?1 AND (?2 IS NULL OR step = ?2) ORDER BY id"))
             .map_err(error)?;
         let rows = statement.query_map(params![pipeline, step], version_from_row).map_err(error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(error)
@@ -287,40 +292,17 @@ impl Store {
     pub fn candidates(&self, pipeline: &str, step: &str) -> Result<Vec<Candidate>, String> {
         let mut statement = self
             .connection
-            .prepare_cached(
-                "SELECT id, source, runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score
-                 FROM prompt_versions WHERE pipeline = ?1 AND step = ?2 ORDER BY id",
-            )
+            .prepare_cached(&format!("SELECT id, source, {RECORD_COLUMNS} FROM prompt_versions WHERE pipeline = ?1 AND step = ?2 ORDER BY id"))
             .map_err(error)?;
         let rows = statement
-            .query_map(params![pipeline, step], |row| {
-                let runs: u64 = row.get(2)?;
-                let errors: u64 = row.get(3)?;
-                let latency: f64 = row.get(7)?;
-                let answered = runs.saturating_sub(errors);
-                Ok(Candidate {
-                    id: row.get(0)?,
-                    source: row.get(1)?,
-                    record: Record {
-                        runs,
-                        errors,
-                        accepted: row.get(4)?,
-                        edited: row.get(5)?,
-                        rejected: row.get(6)?,
-                        mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
-                        input_tokens: row.get(8)?,
-                        output_tokens: row.get(9)?,
-                        score: row.get(10)?,
-                    },
-                })
-            })
+            .query_map(params![pipeline, step], |row| Ok(Candidate { id: row.get(0)?, source: row.get(1)?, record: record_from_row(row, 2)? }))
             .map_err(error)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(error)
     }
 
     pub fn version(&self, id: i64) -> Result<Option<PromptVersion>, String> {
         self.connection
-            .query_row(&format!("SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE id = ?1"), [id], version_from_row)
+            .query_row(&format!("SELECT {VERSION_COLUMNS}, {RECORD_COLUMNS} FROM prompt_versions WHERE id = ?1"), [id], version_from_row)
             .optional()
             .map_err(error)
     }

@@ -46,12 +46,20 @@ function M.client(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr or 0, name = "elexirion" })[1]
 end
 
---- Run a pipeline on the current buffer (and selection), by name or picked.
-function M.run(name, range)
+--- The current buffer and its client; a warning when there is none.
+local function attached()
   local bufnr = vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
   if not client then
     vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
+  end
+  return bufnr, client
+end
+
+--- Run a pipeline on the current buffer (and selection), by name or picked.
+function M.run(name, range)
+  local bufnr, client = attached()
+  if not client then
     return
   end
   local params = vim.lsp.util.make_range_params(0, client.offset_encoding)
@@ -127,10 +135,8 @@ end
 
 --- Show the optimized prompt the store serves for a pipeline's step.
 function M.prompt(pipeline, step)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = M.client(bufnr)
+  local bufnr, client = attached()
   if not client then
-    vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
     return
   end
   if not (pipeline and step) then
@@ -170,10 +176,8 @@ end
 --- Judge the last pipeline edit applied to this buffer: accepted,
 --- rejected or edited (the buffer's text is kept as the final text).
 function M.verdict(verdict)
-  local bufnr = vim.api.nvim_get_current_buf()
-  local client = M.client(bufnr)
+  local bufnr, client = attached()
   if not client then
-    vim.notify("elexirion is not attached to this buffer", vim.log.levels.WARN)
     return
   end
   local argument = { uri = vim.uri_from_bufnr(bufnr), verdict = verdict }
