@@ -173,3 +173,28 @@ fn editor_settings_override_the_file_and_can_change_later() {
     let warning = client.wait_for("a warning", |m| m["method"] == "window/showMessage");
     assert!(warning["params"]["message"].as_str().unwrap().contains("no-such-rule"), "{warning}");
 }
+
+#[test]
+fn saving_the_configuration_file_reloads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = format!("file://{}", dir.path().display());
+    let uri = format!("{root}/lib/worker.ex");
+    let toml = format!("{root}/elexirion.toml");
+    let mut client = LspClient::start();
+    client.request("initialize", json!({ "processId": null, "rootUri": root, "capabilities": {} }));
+    client.notify("initialized", json!({}));
+    client.open(&uri, "elixir", 1, WORKER);
+    assert_eq!(codes(&client.diagnostics_for(&uri)), ["EXR011", "EXR005"]);
+
+    std::fs::write(dir.path().join("elexirion.toml"), "[rules]\ndisable = [\"genserver-call-infinity\"]\n").unwrap();
+    client.notify("textDocument/didSave", json!({ "textDocument": { "uri": toml } }));
+    assert_eq!(codes(&client.diagnostics_for(&uri)), ["EXR011"]);
+
+    // A broken file is reported and the configuration in use stays.
+    std::fs::write(dir.path().join("elexirion.toml"), "[rules\n").unwrap();
+    client.notify("textDocument/didSave", json!({ "textDocument": { "uri": toml } }));
+    let warning = client.wait_for("a warning", |m| m["method"] == "window/showMessage");
+    assert!(warning["params"]["message"].as_str().unwrap().contains("previous configuration stays"), "{warning}");
+    client.change(&uri, 2, [0, 0], [0, 0], "# edited\n");
+    assert_eq!(codes(&client.diagnostics_for(&uri)), ["EXR011"]);
+}

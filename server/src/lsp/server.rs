@@ -17,11 +17,13 @@ pub struct Backend {
     state: Arc<State>,
     /// A problem with elexirion.toml, shown once the client is ready.
     config_problem: std::sync::Mutex<Option<String>>,
+    /// The editor settings last received, laid again over a reloaded elexirion.toml.
+    settings: std::sync::Mutex<serde_json::Value>,
 }
 
 impl Backend {
     pub fn new(client: Client) -> Self {
-        Self { client, state: Arc::default(), config_problem: std::sync::Mutex::default() }
+        Self { client, state: Arc::default(), config_problem: std::sync::Mutex::default(), settings: std::sync::Mutex::default() }
     }
 
     fn schedule_diagnostics(&self, uri: Uri, version: i32) {
@@ -65,6 +67,8 @@ impl LanguageServer for Backend {
                         TextDocumentSyncOptions {
                             open_close: Some(true),
                             change: Some(TextDocumentSyncKind::INCREMENTAL),
+                            // Saving elexirion.toml reloads the configuration.
+                            save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                             ..Default::default()
                         },
                     )),
@@ -207,10 +211,30 @@ impl LanguageServer for Backend {
             self.client.show_message(MessageType::WARNING, format!("Elexirion ignored the new settings: {problem}")).await;
             return;
         }
-        let open: Vec<(Uri, i32)> = self.state.documents().iter().map(|(uri, d)| (uri.clone(), d.version())).collect();
-        for (uri, version) in open {
-            self.schedule_diagnostics(uri, version);
+        self.reanalyse_all();
+    }
+
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        let Some(root) = self.state.root() else { return };
+        let saved = params.text_document.uri.to_file_path().map(|p| p.into_owned());
+        if saved.as_deref() != Some(root.join(crate::config::FILE_NAME).as_path()) {
+            return;
         }
+        let reloaded = Config::load_from_dir(&root).map(|found| found.map(|(_, c)| c).unwrap_or_default());
+        let problem = match reloaded {
+            Ok(config) => {
+                *self.state.file_config.write().unwrap_or_else(|p| p.into_inner()) = config;
+                let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                self.apply_settings(&settings).err()
+            }
+            Err(problem) => Some(format!("{problem} (the previous configuration stays in use)")),
+        };
+        if let Some(problem) = problem {
+            self.client.show_message(MessageType::WARNING, format!("Elexirion: {problem}")).await;
+            return;
+        }
+        tracing::info!("reloaded {}", crate::config::FILE_NAME);
+        self.reanalyse_all();
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -274,6 +298,7 @@ impl Backend {
     fn apply_settings(&self, settings: &serde_json::Value) -> std::result::Result<(), String> {
         let file = self.state.file_config.read().unwrap_or_else(|p| p.into_inner()).clone();
         let settings = if settings.is_object() { settings.clone() } else { serde_json::json!({}) };
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = settings.clone();
         match file.with_overrides(&settings) {
             Ok(config) => {
                 self.state.set_config(config);
@@ -283,6 +308,14 @@ impl Backend {
                 self.state.set_config(file);
                 Err(problem)
             }
+        }
+    }
+
+    /// Diagnostics again for every open document (the configuration changed).
+    fn reanalyse_all(&self) {
+        let open: Vec<(Uri, i32)> = self.state.documents().iter().map(|(uri, d)| (uri.clone(), d.version())).collect();
+        for (uri, version) in open {
+            self.schedule_diagnostics(uri, version);
         }
     }
 
