@@ -6,7 +6,8 @@
 use std::ops::Range;
 
 use super::outline;
-use super::run::prompt::{input_name, placeholders};
+use super::run::prompt::{file_expression, input_name, response_expression};
+use super::templates::placeholders;
 use super::yaml::{self, YamlNode};
 use crate::store::NewVersion;
 
@@ -38,11 +39,8 @@ pub fn step_inputs(prompt: &YamlNode) -> Vec<(String, String)> {
         let field = |key: &str| item.get(key).and_then(YamlNode::as_str).unwrap_or_default().to_string();
         match field("type").as_str() {
             "static" => placeholders(&field("content")).into_iter().for_each(|(_, e)| add(e.to_string())),
-            "file" => add(format!("file:{}", field("path"))),
-            "previous_response" => match item.get("extract").and_then(YamlNode::as_str) {
-                Some(path) => add(format!("steps.{}.result.{path}", field("step"))),
-                None => add(format!("steps.{}", field("step"))),
-            },
+            "file" => add(file_expression(&field("path"))),
+            "previous_response" => add(response_expression(&field("step"), item.get("extract").and_then(YamlNode::as_str))),
             _ => {}
         }
     }

@@ -13,6 +13,35 @@ pub struct Template {
     pub range: Range<usize>,
 }
 
+/// Each `{{...}}` in `text`: the range of the whole placeholder and its
+/// expression, trimmed. An unclosed `{{` ends the search.
+pub fn placeholders(text: &str) -> Vec<(Range<usize>, &str)> {
+    let mut found = Vec::new();
+    let mut offset = 0;
+    while let Some(open) = text[offset..].find("{{") {
+        let start = offset + open;
+        let Some(close) = text[start + 2..].find("}}") else { break };
+        let end = start + 2 + close + 2;
+        found.push((start..end, text[start + 2..end - 2].trim()));
+        offset = end;
+    }
+    found
+}
+
+/// `text` with every placeholder replaced by `replace(expression)`; the
+/// rest (an unclosed `{{` included) is kept as it is.
+pub fn substitute(text: &str, mut replace: impl FnMut(&str) -> Result<String, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (range, expression) in placeholders(text) {
+        out.push_str(&text[last..range.start]);
+        out.push_str(&replace(expression)?);
+        last = range.end;
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
+}
+
 /// Every template inside the string values under `node`.
 pub fn templates(node: &YamlNode, source: &str) -> Vec<Template> {
     let mut found = Vec::new();
@@ -26,16 +55,10 @@ fn collect(node: &YamlNode, source: &str, out: &mut Vec<Template>) {
         YamlValue::Seq(items) => items.iter().for_each(|i| collect(i, source, out)),
         YamlValue::Scalar(scalar) if scalar.kind == ScalarKind::String => {
             let text = &source[node.range.clone()];
-            let mut at = 0;
-            while let Some(open) = text[at..].find("{{") {
-                let start = at + open + 2;
-                let Some(close) = text[start..].find("}}") else { break };
-                let raw = &text[start..start + close];
-                let leading = raw.len() - raw.trim_start().len();
-                let expression = raw.trim();
-                let begin = node.range.start + start + leading;
+            for (range, expression) in placeholders(text) {
+                let raw = &text[range.start + 2..range.end - 2];
+                let begin = node.range.start + range.start + 2 + (raw.len() - raw.trim_start().len());
                 out.push(Template { expression: expression.to_string(), range: begin..begin + expression.len() });
-                at = start + close + 2;
             }
         }
         _ => {}

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use super::providers::{ModelRequest, Provider, ProviderConfig, ProviderError, ProviderKind};
 use super::validate::{validate, ValidationContext};
+use super::templates::substitute;
 use super::yaml::{self, YamlNode, YamlValue};
 use crate::config::ProviderSettings;
 use crate::finding::Severity;
@@ -262,18 +263,21 @@ impl Engine {
             let (part, template) = match str_at(item, "type").as_deref() {
                 Some("static") => {
                     let content = str_at(item, "content").unwrap_or_default();
-                    for (_, expression) in prompt::placeholders(&content) {
-                        let value = self.scope.evaluate(expression).map_err(|e| failure(step, e))?;
-                        add_input(&mut built.inputs, expression, display(&value));
-                    }
-                    (self.scope.render(&content).map_err(|e| failure(step, e))?, content)
+                    // Rendered as Scope::render does, keeping each value as a named input.
+                    let text = substitute(&content, |expression| {
+                        let value = display(&self.scope.evaluate(expression)?);
+                        add_input(&mut built.inputs, expression, value.clone());
+                        Ok(value)
+                    })
+                    .map_err(|e| failure(step, e))?;
+                    (text, content)
                 }
                 Some("file") => {
                     let path = self.scope.render(&str_at(item, "path").unwrap_or_default()).map_err(|e| failure(step, e))?;
                     let text = read_workspace_file(&self.options.workspace, &path).map_err(|e| failure(step, e))?;
-                    let placeholder = format!("file:{path}");
-                    add_input(&mut built.inputs, &placeholder, text.clone());
-                    (text, format!("{{{{{placeholder}}}}}"))
+                    let expression = prompt::file_expression(&path);
+                    add_input(&mut built.inputs, &expression, text.clone());
+                    (text, format!("{{{{{expression}}}}}"))
                 }
                 Some("previous_response") => {
                     let source = str_at(item, "step").unwrap_or_default();
@@ -292,12 +296,9 @@ impl Engine {
                     if let Some(limit) = str_at(item, "max_length").and_then(|l| l.parse::<usize>().ok()) {
                         text = text.chars().take(limit).collect();
                     }
-                    let placeholder = match path {
-                        Some(path) => format!("steps.{source}.result.{path}"),
-                        None => format!("steps.{source}"),
-                    };
-                    add_input(&mut built.inputs, &placeholder, text.clone());
-                    (text, format!("{{{{{placeholder}}}}}"))
+                    let expression = prompt::response_expression(&source, path.as_deref());
+                    add_input(&mut built.inputs, &expression, text.clone());
+                    (text, format!("{{{{{expression}}}}}"))
                 }
                 Some(other) => return Err(failure(step, format!("prompt items of type `{other}` are not supported"))),
                 None => continue,

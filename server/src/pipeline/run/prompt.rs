@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::pipeline::templates::{placeholders, substitute};
+
 /// A prompt placeholder's input name: the part of the path that names
 /// the data (`editor.code` -> `code`, `steps.diagnose.result` -> `diagnose`,
 /// `steps.diagnose.result.issues` -> `issues`, `file:lib/a.ex` -> `a`).
@@ -30,47 +32,36 @@ pub fn input_name(expression: &str) -> String {
     if clean.is_empty() || clean.starts_with(|c: char| c.is_ascii_digit()) { format!("input_{clean}") } else { clean }
 }
 
-/// Each `{{...}}` of a template with its byte range.
-pub fn placeholders(template: &str) -> Vec<(std::ops::Range<usize>, &str)> {
-    let mut found = Vec::new();
-    let mut offset = 0;
-    while let Some(open) = template[offset..].find("{{") {
-        let start = offset + open;
-        let Some(close) = template[start + 2..].find("}}") else { break };
-        let end = start + 2 + close + 2;
-        found.push((start..end, template[start + 2..end - 2].trim()));
-        offset = end;
-    }
-    found
+/// The expression a `file` item stands for in a step's template.
+pub fn file_expression(path: &str) -> String {
+    format!("file:{path}")
 }
 
-/// The template with every placeholder replaced by `replace(name)`.
-pub fn substitute(template: &str, mut replace: impl FnMut(&str) -> Result<String, String>) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut last = 0;
-    for (range, expression) in placeholders(template) {
-        out.push_str(&template[last..range.start]);
-        out.push_str(&replace(&input_name(expression))?);
-        last = range.end;
+/// The expression a `previous_response` item stands for in a step's template.
+pub fn response_expression(step: &str, extract: Option<&str>) -> String {
+    match extract {
+        Some(path) => format!("steps.{step}.result.{path}"),
+        None => format!("steps.{step}"),
     }
-    out.push_str(&template[last..]);
-    Ok(out)
 }
 
 /// The prompt as written, filled from named inputs (used to evaluate the
 /// pipeline's own prompt on stored examples).
 pub fn fill(template: &str, inputs: &Map<String, Value>) -> Result<String, String> {
-    substitute(template, |name| match inputs.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(other) => Ok(other.to_string()),
-        None => Err(format!("the input `{name}` is missing")),
+    substitute(template, |expression| {
+        let name = input_name(expression);
+        match inputs.get(&name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Ok(other.to_string()),
+            None => Err(format!("the input `{name}` is missing")),
+        }
     })
 }
 
 /// The template as instructions for a version that receives its inputs
 /// as fields: `Review {{editor.code}}` -> ``Review `code` ``.
 pub fn plain_instructions(template: &str) -> String {
-    substitute(template, |name| Ok(format!("`{name}`"))).unwrap_or_else(|_| template.to_string())
+    substitute(template, |expression| Ok(format!("`{}`", input_name(expression)))).unwrap_or_else(|_| template.to_string())
 }
 
 /// The input names of a template, in order of first use.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::pipeline::templates::leading_path;
+use crate::pipeline::templates::{leading_path, substitute};
 
 /// What a step produced: the model's text and, when the text holds JSON
 /// (bare or in a fenced block), that JSON.
@@ -155,22 +155,7 @@ impl Scope {
 
     /// Fill every `{{...}}` in `text`; an unknown variable is an error naming it.
     pub fn render(&self, text: &str) -> Result<String, String> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(open) = rest.find("{{") {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 2..];
-            let Some(close) = after.find("}}") else {
-                out.push_str(&rest[open..]);
-                return Ok(out);
-            };
-            let expression = after[..close].trim();
-            let value = self.evaluate(expression)?;
-            out.push_str(&display(&value));
-            rest = &after[close + 2..];
-        }
-        out.push_str(rest);
-        Ok(out)
+        substitute(text, |expression| self.evaluate(expression).map(|value| display(&value)))
     }
 
     /// A template expression: a variable path, possibly compared or added.
