@@ -17,15 +17,8 @@ fn elexirion(dir: &Path, args: &[&str]) -> Output {
     output
 }
 
-const PIPELINE: &str = "workflow:
-  name: rename
-  steps:
-    - name: suggest
-      type: claude
-      prompt:
-        - type: static
-          content: \"Suggest a better name for {{inputs.name}}\"
-";
+/// One claude step whose prompt names one input, `name`.
+const PIPELINE: &str = include_str!("fixtures/pipelines/rename.yaml");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dspy_compiles_recorded_examples_into_demos_the_runner_sends() {

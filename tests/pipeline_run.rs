@@ -440,15 +440,8 @@ async fn store(dir: &Path, args: &[&str]) -> Output {
     output
 }
 
-const RENAME: &str = "workflow:
-  name: rename
-  steps:
-    - name: suggest
-      type: claude
-      prompt:
-        - type: static
-          content: \"Suggest a better name for {{inputs.name}}\"
-";
+/// One claude step whose prompt names one input, `name`.
+const RENAME: &str = include_str!("fixtures/pipelines/rename.yaml");
 
 /// Runs are recorded; an accepted one becomes a demo of a learned version,
 /// which optimized mode then sends the way DSPy's ChatAdapter would.

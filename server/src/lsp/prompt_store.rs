@@ -91,8 +91,8 @@ pub fn hover_section(state: &State, source: &str, offset: usize) -> Option<Strin
     let versions = versions(&store, &pipeline, &step);
     let mode = crate::pipeline::run::resolve_mode(workflow, state.config().store.mode);
     let served = match mode {
-        Mode::Traditional | Mode::Evaluation => select::choose(Mode::Traditional, &versions, &mut rand::rng()),
-        Mode::Optimized => select::optimized(&versions).or_else(|| select::choose(Mode::Traditional, &versions, &mut rand::rng())),
+        Mode::Traditional | Mode::Evaluation => select::manual(&versions),
+        Mode::Optimized => select::optimized(&versions).or_else(|| select::manual(&versions)),
         Mode::Hybrid => select::best(&versions),
     };
     let Some(version) = served else {

@@ -22,13 +22,7 @@ pub enum Learned {
 /// Build a learned version for every step of `pipeline` that has accepted
 /// examples. Steps without any are reported, not failed.
 pub fn learn(store: &mut Store, pipeline: &str, max_demos: usize) -> Result<Vec<(String, Result<Learned, String>)>, String> {
-    let steps: Vec<String> = {
-        let mut steps: Vec<String> = store.versions(pipeline, None)?.into_iter().map(|v| v.version.step).collect();
-        steps.dedup();
-        steps.sort();
-        steps.dedup();
-        steps
-    };
+    let steps = store.steps(pipeline)?;
     if steps.is_empty() {
         return Err(format!("the store knows no step of pipeline `{pipeline}` (run it first)"));
     }

@@ -300,6 +300,13 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(error)
     }
 
+    /// The steps of a pipeline that have versions, by name.
+    pub fn steps(&self, pipeline: &str) -> Result<Vec<String>, String> {
+        let mut statement = self.connection.prepare_cached("SELECT DISTINCT step FROM prompt_versions WHERE pipeline = ?1 ORDER BY step").map_err(error)?;
+        let rows = statement.query_map([pipeline], |row| row.get(0)).map_err(error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(error)
+    }
+
     pub fn version(&self, id: i64) -> Result<Option<PromptVersion>, String> {
         self.connection
             .query_row(&format!("SELECT {VERSION_COLUMNS}, {RECORD_COLUMNS} FROM prompt_versions WHERE id = ?1"), [id], version_from_row)

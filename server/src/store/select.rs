@@ -75,10 +75,15 @@ impl Ranked for Candidate {
 /// pipeline's own (`manual`) one among them; `None` when there are none.
 pub fn choose<'a, V: Ranked>(mode: Mode, versions: &'a [V], rng: &mut impl Rng) -> Option<&'a V> {
     match mode {
-        Mode::Traditional | Mode::Evaluation => versions.iter().rev().find(|v| v.source() == "manual"),
+        Mode::Traditional | Mode::Evaluation => manual(versions),
         Mode::Optimized => optimized(versions),
         Mode::Hybrid => versions.iter().map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
     }
+}
+
+/// The pipeline's own prompt: its newest `manual` version.
+pub fn manual<V: Ranked>(versions: &[V]) -> Option<&V> {
+    versions.iter().rev().find(|v| v.source() == "manual")
 }
 
 /// The best optimized (imported or learned) version, the pipeline's own

@@ -6,12 +6,9 @@
 
 use std::collections::HashSet;
 
-use super::{chat_adapter, prepare, prompt, str_at, Engine, EventSink, Message, RunError, RunOptions};
+use super::{chat_adapter, prepare, prompt, str_at, Engine, EventSink, Message, RunError, RunOptions, MODEL_STEPS};
 use crate::pipeline::yaml::YamlNode;
 use crate::store::examples::Verdict;
-
-/// Steps that make one model call from their prompt: the ones with versions.
-const MODEL_STEPS: &[&str] = &["claude", "gemini", "claude_smart", "claude_extract", "claude_robust", "gemini_instructor"];
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct VersionScore {
@@ -61,7 +58,7 @@ pub async fn evaluate(source: &str, options: RunOptions, events: EventSink) -> R
                 let message = if version.version.source == "manual" {
                     prompt::fill(&version.version.instructions, &example.inputs).map(Message::plain)
                 } else {
-                    chat_adapter::render(&version.version, &example.inputs).map(|r| Message { system: Some(r.system), turns: r.turns, prompt: r.prompt })
+                    chat_adapter::render(&version.version, &example.inputs).map(Message::from)
                 };
                 let answer = match message {
                     Ok(message) => engine.model_call(step, &name, &kind, message).await.ok().map(|call| {

@@ -34,6 +34,10 @@ pub const RUNNABLE: &[&str] = &[
     "gemini_instructor", "set_variable", "for_loop", "while_loop",
 ];
 
+/// Steps that make one model call from their prompt: the ones the
+/// optimization store keeps prompt versions of.
+pub const MODEL_STEPS: &[&str] = &["claude", "gemini", "claude_smart", "claude_extract", "claude_robust", "gemini_instructor"];
+
 /// Claude Code options that only make sense for an agent: ignored here.
 const AGENT_OPTIONS: &[&str] = &["allowed_tools", "disallowed_tools", "permission_mode", "permission_prompt_tool", "mcp_config", "cwd", "max_turns"];
 
@@ -547,6 +551,12 @@ struct Message {
 impl Message {
     fn plain(prompt: String) -> Self {
         Message { system: None, turns: Vec::new(), prompt }
+    }
+}
+
+impl From<chat_adapter::Rendered> for Message {
+    fn from(rendered: chat_adapter::Rendered) -> Self {
+        Message { system: Some(rendered.system), turns: rendered.turns, prompt: rendered.prompt }
     }
 }
 

@@ -88,8 +88,7 @@ impl Engine {
                 Ok(rendered) => {
                     self.emit(RunEvent::PromptServed { step: name.to_string(), version: version.id, source: version.version.source.clone() });
                     let started = Instant::now();
-                    let message = Message { system: Some(rendered.system), turns: rendered.turns, prompt: rendered.prompt };
-                    let result = self.model_call(step, name, kind, message).await.map(|mut call| {
+                    let result = self.model_call(step, name, kind, Message::from(rendered)).await.map(|mut call| {
                         call.text = chat_adapter::parse(&version.version, &call.text);
                         call
                     });
