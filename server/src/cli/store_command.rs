@@ -151,7 +151,7 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
                         serde_json::json!({
                             "id": p.id, "pipeline": p.version.pipeline, "step": p.version.step, "source": p.version.source,
                             "created_at": p.created_at, "parent": p.version.parent, "instructions": p.version.instructions,
-                            "objective": objective(&p.version),
+                            "objective": crate::pipeline::run::prompt::objective(&p.version),
                             "fields": p.version.fields, "demos": p.version.demos, "notes": p.version.notes, "record": p.record,
                         })
                     })
@@ -222,16 +222,6 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
                 n => Ok(format!("run {invocation}: {n} example(s) judged {}\n", verdict.name())),
             }
         }
-    }
-}
-
-/// The instructions as a field-based prompt states them: the pipeline's
-/// own template names its inputs instead of holding placeholders.
-fn objective(version: &crate::store::NewVersion) -> String {
-    if version.source == "manual" {
-        crate::pipeline::run::prompt::plain_instructions(&version.instructions)
-    } else {
-        version.instructions.clone()
     }
 }
 

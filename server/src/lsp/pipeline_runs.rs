@@ -171,17 +171,17 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
     };
     let inputs = editor::inputs(&block, &context)?;
     let workspace = root.clone().unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let (store, store_warning) = super::prompt_store::store(&state);
+    let config = state.config();
     let options = RunOptions {
         cache_dir: Some(workspace.join(".elexirion/cache")),
         workspace: workspace.clone(),
         inputs,
-        providers: state.config().providers,
+        providers: config.providers,
         run_timeout: Duration::from_secs(600),
-        store: None,
-        mode: state.config().store.mode,
+        store,
+        mode: config.store.mode,
     };
-    let (store, store_warning) = super::prompt_store::store(&state);
-    let options = RunOptions { store, ..options };
     if let Some(warning) = store_warning {
         client.show_message(MessageType::WARNING, format!("Elexirion: {warning}")).await;
     }

@@ -48,12 +48,9 @@ impl LanguageServer for Backend {
             tracing::info!(?encoding, "initialized");
             if let Some(root) = workspace_root(&params) {
                 *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
-                match Config::load_from_dir(&root) {
-                    Ok(found) => *self.state.file_config.write().unwrap_or_else(|p| p.into_inner()) = found.map(|(_, c)| c).unwrap_or_default(),
-                    Err(problem) => {
-                        tracing::warn!("{problem}");
-                        *self.config_problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(problem);
-                    }
+                if let Err(problem) = self.load_file_config(&root) {
+                    tracing::warn!("{problem}");
+                    *self.config_problem.lock().unwrap_or_else(|p| p.into_inner()) = Some(problem);
                 }
             }
             let settings = params.initialization_options.clone().unwrap_or_default();
@@ -220,10 +217,8 @@ impl LanguageServer for Backend {
         if saved.as_deref() != Some(root.join(crate::config::FILE_NAME).as_path()) {
             return;
         }
-        let reloaded = Config::load_from_dir(&root).map(|found| found.map(|(_, c)| c).unwrap_or_default());
-        let problem = match reloaded {
-            Ok(config) => {
-                *self.state.file_config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        let problem = match self.load_file_config(&root) {
+            Ok(()) => {
                 let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 self.apply_settings(&settings).err()
             }
@@ -293,6 +288,14 @@ impl LanguageServer for Backend {
 }
 
 impl Backend {
+    /// Read `elexirion.toml` at `root` (none: defaults) as the file
+    /// configuration; on a problem, the one there stays.
+    fn load_file_config(&self, root: &std::path::Path) -> std::result::Result<(), String> {
+        let config = Config::load_from_dir(root)?.map(|(_, c)| c).unwrap_or_default();
+        *self.state.file_config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        Ok(())
+    }
+
     /// Lay editor settings over elexirion.toml; on a bad setting, keep the
     /// file's configuration and say why.
     fn apply_settings(&self, settings: &serde_json::Value) -> std::result::Result<(), String> {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::examples::{Example, Verdict};
 use super::{Field, NewVersion, Store};
-use crate::pipeline::run::prompt::plain_instructions;
+use crate::pipeline::run::prompt::objective;
 
 /// What `learn` made.
 #[derive(Debug, PartialEq)]
@@ -54,7 +54,7 @@ pub fn learn_step(store: &mut Store, pipeline: &str, step: &str, max_demos: usiz
     });
     let parent = parent.ok_or("the examples' prompt version is gone")?;
     let output = parent.version.fields.iter().rev().find(|f| f.output).map(|f| f.name.clone()).unwrap_or_else(|| "response".into());
-    let instructions = if parent.version.source == "manual" { plain_instructions(&parent.version.instructions) } else { parent.version.instructions.clone() };
+    let instructions = objective(&parent.version);
     let chosen = pick_demos(&accepted, max_demos);
     let demos: Vec<Map<String, Value>> = chosen
         .iter()

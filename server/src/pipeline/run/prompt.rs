@@ -64,6 +64,17 @@ pub fn plain_instructions(template: &str) -> String {
     substitute(template, |expression| Ok(format!("`{}`", input_name(expression)))).unwrap_or_else(|_| template.to_string())
 }
 
+/// A version's instructions as a field-based prompt states them: the
+/// pipeline's own (`manual`) template names its inputs instead of holding
+/// placeholders; imported and learned instructions are already so.
+pub fn objective(version: &crate::store::NewVersion) -> String {
+    if version.source == "manual" {
+        plain_instructions(&version.instructions)
+    } else {
+        version.instructions.clone()
+    }
+}
+
 /// The input names of a template, in order of first use.
 pub fn input_names(template: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
