@@ -96,7 +96,7 @@ impl Store {
             .map_err(error)?;
         let id = transaction.last_insert_rowid();
         if let Some((inputs, output)) = &run.example {
-            let inputs = Value::Object(inputs.clone()).to_string();
+            let inputs = serde_json::to_string(inputs).map_err(|e| e.to_string())?;
             transaction
                 .execute(
                     "INSERT INTO examples (run, pipeline, step, version, inputs, output) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -53,29 +53,24 @@ pub fn learn_step(store: &mut Store, pipeline: &str, step: &str, max_demos: usiz
         versions.iter().find(|v| v.id == top)
     });
     let parent = parent.ok_or("the examples' prompt version is gone")?;
-    let output = parent.version.fields.iter().rev().find(|f| f.output).map(|f| f.name.clone()).unwrap_or_else(|| "response".into());
+    let output = parent.version.fields.iter().rev().find(|f| f.output).cloned().unwrap_or_else(|| Field::named("response", true));
     let instructions = objective(&parent.version);
     let chosen = pick_demos(&accepted, max_demos);
     let demos: Vec<Map<String, Value>> = chosen
         .iter()
         .map(|e| {
             let mut demo = e.inputs.clone();
-            demo.insert(output.clone(), Value::String(e.best_output().to_string()));
+            demo.insert(output.name.clone(), Value::String(e.best_output().to_string()));
             demo
         })
         .collect();
     let mut fields: Vec<Field> = parent.version.fields.iter().filter(|f| !f.output).cloned().collect();
     for name in chosen.iter().flat_map(|e| e.inputs.keys()) {
         if !fields.iter().any(|f| &f.name == name) {
-            fields.push(Field { name: name.clone(), prefix: String::new(), description: String::new(), output: false });
+            fields.push(Field::named(name.clone(), false));
         }
     }
-    fields.push(parent.version.fields.iter().rev().find(|f| f.output).cloned().unwrap_or(Field {
-        name: output,
-        prefix: String::new(),
-        description: String::new(),
-        output: true,
-    }));
+    fields.push(output);
     if let Some(newest) = versions.iter().rev().find(|v| v.version.source == "learned") {
         if newest.version.demos == demos && newest.version.instructions == instructions {
             return Ok(Learned::Unchanged { id: newest.id });

@@ -86,6 +86,13 @@ pub struct Field {
     pub output: bool,
 }
 
+impl Field {
+    /// A field known only by its name (no DSPy prefix or description).
+    pub fn named(name: impl Into<String>, output: bool) -> Field {
+        Field { name: name.into(), prefix: String::new(), description: String::new(), output }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewVersion {
     pub pipeline: String,

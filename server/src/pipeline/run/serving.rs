@@ -42,9 +42,8 @@ pub fn new_invocation() -> String {
 
 /// The fields of a step's own prompt: its named inputs, then `response`.
 pub fn manual_fields(template: &str) -> Vec<Field> {
-    let mut fields: Vec<Field> =
-        prompt::input_names(template).into_iter().map(|name| Field { name, prefix: String::new(), description: String::new(), output: false }).collect();
-    fields.push(Field { name: "response".into(), prefix: String::new(), description: String::new(), output: true });
+    let mut fields: Vec<Field> = prompt::input_names(template).into_iter().map(|name| Field::named(name, false)).collect();
+    fields.push(Field::named("response", true));
     fields
 }
 
