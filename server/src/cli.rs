@@ -215,6 +215,9 @@ fn serve() -> ExitCode {
         }
     };
     runtime.block_on(crate::lsp::serve_stdio());
+    // A read of stdin blocked in the runtime's thread pool cannot be
+    // cancelled; do not wait for an editor that keeps stdin open after `exit`.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     ExitCode::SUCCESS
 }
 

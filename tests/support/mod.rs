@@ -61,9 +61,14 @@ impl LspClient {
     }
 
     pub fn send(&mut self, message: &Value) {
-        let body = message.to_string();
+        self.send_body(message.to_string().as_bytes());
+    }
+
+    /// One frame holding any bytes at all, valid JSON or not.
+    pub fn send_body(&mut self, body: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
-        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write to server");
+        write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write to server");
+        stdin.write_all(body).expect("write to server");
         stdin.flush().expect("flush to server");
     }
 

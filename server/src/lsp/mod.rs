@@ -4,6 +4,7 @@
 mod code_actions;
 mod convert;
 mod diagnostics;
+pub mod framing;
 mod panic_guard;
 mod pipeline_features;
 mod pipeline_runs;
@@ -19,5 +20,15 @@ pub async fn serve_stdio() {
         .custom_method("window/workDoneProgress/cancel", server::Backend::work_done_progress_cancel)
         .custom_method(prompt_store::OPTIMIZED_PROMPT, server::Backend::optimized_prompt)
         .finish();
-    Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    // The library talks to two in-memory pipes; `framing` checks what the
+    // editor sends before it reaches them.
+    let (server_input, to_server) = tokio::io::duplex(1 << 16);
+    let (from_server, server_output) = tokio::io::duplex(1 << 16);
+    let to_client = std::sync::Arc::new(tokio::sync::Mutex::new(tokio::io::stdout()));
+    let input = tokio::spawn(framing::forward_input(tokio::io::stdin(), to_server, to_client.clone()));
+    let output = tokio::spawn(framing::forward_output(from_server, to_client));
+    Server::new(server_input, server_output, socket).serve(service).await;
+    // The library has returned and closed its pipes: send what it wrote last.
+    let _ = output.await;
+    input.abort();
 }

@@ -44,6 +44,8 @@ pub fn validate(source: &str, context: &ValidationContext) -> Vec<Finding> {
         validator.report(codes::YAML_SYNTAX, Severity::Error, range.clone(), message.clone());
     }
     match &document.root {
+        // A document too broken or too deep to read has said so already.
+        None if !document.errors.is_empty() => {}
         None => validator.report(
             codes::MISSING_WORKFLOW,
             Severity::Error,

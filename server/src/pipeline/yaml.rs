@@ -1,10 +1,14 @@
 //! YAML as the pipeline tools need it: values with exact byte ranges, read
 //! from tree-sitter-yaml so that a half-typed file still yields everything
-//! outside its broken part.
+//! outside its broken part. Documents beyond tree-sitter-yaml's limits are
+//! read by a full YAML parser instead (`events`).
 
+mod events;
+
+use std::collections::HashMap;
 use std::ops::Range;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct YamlNode {
@@ -19,7 +23,8 @@ pub enum YamlValue {
     Scalar(Scalar),
     /// An empty value (`key:` with nothing after it) or `null`/`~`.
     Null,
-    /// Something we do not model (an alias, or a broken region).
+    /// Something we do not model (a broken region, an unknown or
+    /// too-large alias).
     Other,
 }
 
@@ -75,6 +80,15 @@ impl YamlNode {
         }
     }
 
+    /// How many values this one holds, itself included.
+    fn size(&self) -> usize {
+        1 + match &self.value {
+            YamlValue::Map(entries) => entries.iter().map(|e| e.value.size()).sum(),
+            YamlValue::Seq(items) => items.iter().map(YamlNode::size).sum(),
+            _ => 0,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         self.value == YamlValue::Null
     }
@@ -113,12 +127,25 @@ impl YamlNode {
 
 /// A parsed YAML document: its first document's value, and syntax errors.
 pub struct YamlDocument {
-    pub tree: Tree,
     pub root: Option<YamlNode>,
     pub errors: Vec<(Range<usize>, String)>,
 }
 
+/// Collections nested deeper than this are refused: pipelines use about
+/// ten levels, and conversion must stay far from the stack's end.
+pub const MAX_DEPTH: usize = 100;
+
+/// Values an alias may add to a document in all: enough for any pipeline,
+/// and a "billion laughs" document stops here.
+const MAX_ALIAS_VALUES: usize = 100_000;
+
 pub fn parse(source: &str) -> YamlDocument {
+    if let Some(problem) = events::too_deep(source) {
+        return YamlDocument { root: None, errors: vec![problem] };
+    }
+    if !fits_tree_sitter(source) {
+        return events::parse(source);
+    }
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_yaml::LANGUAGE.into())
@@ -143,8 +170,60 @@ pub fn parse(source: &str) -> YamlDocument {
         tree = parser.parse(&text, None).expect("parsing without a timeout always yields a tree");
         error = self::first_error(&text);
     }
-    let root = first_document_value(tree.root_node()).map(|n| convert(n, &text));
-    YamlDocument { tree, root, errors }
+    let mut converter = Converter { source: &text, anchors: HashMap::new(), aliases: Aliases::default() };
+    let root = first_document_value(tree.root_node()).map(|n| converter.convert(n, 0));
+    errors.extend(converter.aliases.errors);
+    YamlDocument { root, errors }
+}
+
+/// Whether tree-sitter-yaml can read `source`: its scanner keeps rows and
+/// columns in 16 bits and saves its indentation stack in 1 KiB, which
+/// overflows (an assertion, or worse) past about 250 levels. A structure's
+/// column bounds how many levels are open, so short columns are safe.
+fn fits_tree_sitter(source: &str) -> bool {
+    const MAX_ROWS: usize = 30_000;
+    const MAX_COLUMNS: usize = 30_000;
+    const MAX_STRUCTURE_COLUMN: usize = 200;
+    let mut rows = 0;
+    for line in source.split('\n') {
+        rows += 1;
+        if rows > MAX_ROWS || line.len() > MAX_COLUMNS {
+            return false;
+        }
+        let mut column = line.len() - line.trim_start_matches([' ', '\t']).len();
+        // `- - - x` opens a level at each dash.
+        while let Some(rest) = line.get(column..).and_then(|r| r.strip_prefix(['-', '?', ':'])) {
+            if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
+                break;
+            }
+            column += 1 + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+        }
+        if column > MAX_STRUCTURE_COLUMN {
+            return false;
+        }
+    }
+    true
+}
+
+/// Expands aliases within `MAX_ALIAS_VALUES`, for both readers.
+#[derive(Default)]
+struct Aliases {
+    expanded: usize,
+    errors: Vec<(Range<usize>, String)>,
+}
+
+impl Aliases {
+    /// A copy of the anchored `target` standing where the alias is.
+    fn expand(&mut self, target: &YamlNode, at: Range<usize>) -> YamlNode {
+        let size = target.size();
+        if self.expanded + size > MAX_ALIAS_VALUES {
+            let message = format!("YAML aliases expand to more than {MAX_ALIAS_VALUES} values: this one is not read");
+            self.errors.push((at.clone(), message));
+            return YamlNode { range: at, value: YamlValue::Other };
+        }
+        self.expanded += size;
+        YamlNode { range: at, value: target.value.clone() }
+    }
 }
 
 /// Lines blanked at most while recovering from syntax errors.
@@ -189,59 +268,109 @@ fn named_children(node: Node) -> Vec<Node> {
     node.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect()
 }
 
-fn convert(node: Node, source: &str) -> YamlNode {
-    let range = node.byte_range();
-    let value = match node.kind() {
-        "block_node" | "flow_node" => {
-            // Skip anchors and tags; convert the content.
-            let content = named_children(node)
-                .into_iter()
-                .find(|c| !matches!(c.kind(), "anchor" | "tag"));
-            return match content {
-                Some(content) => YamlNode { range, value: convert(content, source).value },
-                None => YamlNode { range, value: YamlValue::Null },
-            };
+/// Tree-sitter nodes to values, resolving aliases to their anchors.
+struct Converter<'a> {
+    source: &'a str,
+    anchors: HashMap<String, YamlNode>,
+    aliases: Aliases,
+}
+
+impl Converter<'_> {
+    fn convert(&mut self, node: Node, depth: usize) -> YamlNode {
+        let source = self.source;
+        let range = node.byte_range();
+        // Deep flow nesting under a syntax error escapes the nesting check.
+        if depth > 2 * MAX_DEPTH {
+            return YamlNode { range, value: YamlValue::Other };
         }
-        "block_mapping" | "flow_mapping" => YamlValue::Map(
-            named_children(node).into_iter().filter_map(|pair| mapping_entry(pair, source)).collect(),
-        ),
-        "block_sequence" => YamlValue::Seq(
-            named_children(node)
-                .into_iter()
-                .filter(|item| item.kind() == "block_sequence_item")
-                .map(|item| match named_children(item).first() {
-                    Some(value) => convert(*value, source),
-                    None => YamlNode { range: item.end_byte()..item.end_byte(), value: YamlValue::Null },
-                })
-                .collect(),
-        ),
-        "flow_sequence" => YamlValue::Seq(
-            named_children(node)
-                .into_iter()
-                .map(|item| match item.kind() {
-                    "flow_pair" => YamlNode {
-                        range: item.byte_range(),
-                        value: YamlValue::Map(mapping_entry(item, source).into_iter().collect()),
-                    },
-                    _ => convert(item, source),
-                })
-                .collect(),
-        ),
-        "plain_scalar" => plain_scalar(node, source),
-        "double_quote_scalar" => string(double_quoted(&source[node.byte_range()])),
-        "single_quote_scalar" => {
-            let text = &source[node.byte_range()];
-            string(text[1..text.len().saturating_sub(1).max(1)].replace("''", "'"))
+        let depth = depth + 1;
+        let value = match node.kind() {
+            "block_node" | "flow_node" => {
+                let children = named_children(node);
+                let content = children.iter().find(|c| !matches!(c.kind(), "anchor" | "tag"));
+                let converted = match content {
+                    Some(content) => YamlNode { range, value: self.convert(*content, depth).value },
+                    None => YamlNode { range, value: YamlValue::Null },
+                };
+                if let Some(anchor) = children.iter().find(|c| c.kind() == "anchor") {
+                    let name = source[anchor.byte_range()].trim_start_matches('&').to_string();
+                    self.anchors.insert(name, converted.clone());
+                }
+                return converted;
+            }
+            "alias" => {
+                let name = source[node.byte_range()].trim_start_matches('*');
+                return match self.anchors.get(name) {
+                    Some(target) => self.aliases.expand(target, range),
+                    None => YamlNode { range, value: YamlValue::Other },
+                };
+            }
+            "block_mapping" | "flow_mapping" => YamlValue::Map(
+                named_children(node).into_iter().filter_map(|pair| self.mapping_entry(pair, depth)).collect(),
+            ),
+            "block_sequence" => YamlValue::Seq(
+                named_children(node)
+                    .into_iter()
+                    .filter(|item| item.kind() == "block_sequence_item")
+                    .map(|item| match named_children(item).first() {
+                        Some(value) => self.convert(*value, depth),
+                        None => YamlNode { range: item.end_byte()..item.end_byte(), value: YamlValue::Null },
+                    })
+                    .collect(),
+            ),
+            "flow_sequence" => YamlValue::Seq(
+                named_children(node)
+                    .into_iter()
+                    .map(|item| match item.kind() {
+                        "flow_pair" => YamlNode {
+                            range: item.byte_range(),
+                            value: YamlValue::Map(self.mapping_entry(item, depth).into_iter().collect()),
+                        },
+                        _ => self.convert(item, depth),
+                    })
+                    .collect(),
+            ),
+            "plain_scalar" => plain_scalar(node, source),
+            "double_quote_scalar" => string(double_quoted(&source[node.byte_range()])),
+            "single_quote_scalar" => {
+                let text = &source[node.byte_range()];
+                string(text[1..text.len().saturating_sub(1).max(1)].replace("''", "'"))
+            }
+            "block_scalar" => {
+                let end = block_scalar_end(node, source);
+                // Clip chomping keeps the last line break only if there is one.
+                let has_final_break = source[end..].starts_with('\n') || source[end..].starts_with("\r\n") || source[node.start_byte()..end].ends_with('\n');
+                string(block_scalar(&source[node.start_byte()..end], has_final_break))
+            }
+            _ => YamlValue::Other,
+        };
+        YamlNode { range, value }
+    }
+
+    fn mapping_entry(&mut self, pair: Node, depth: usize) -> Option<Entry> {
+        let source = self.source;
+        match pair.kind() {
+            "block_mapping_pair" | "flow_pair" => {
+                let key = pair.child_by_field_name("key")?;
+                let key_text = match self.convert(key, depth).value {
+                    YamlValue::Scalar(scalar) => scalar.text,
+                    _ => source[key.byte_range()].to_string(),
+                };
+                let value = match pair.child_by_field_name("value") {
+                    Some(value) => self.convert(value, depth),
+                    None => YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
+                };
+                Some(Entry { key: key_text, key_range: key.byte_range(), value })
+            }
+            // `{a}`: a key without a value.
+            "flow_node" => Some(Entry {
+                key: source[pair.byte_range()].to_string(),
+                key_range: pair.byte_range(),
+                value: YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
+            }),
+            _ => None,
         }
-        "block_scalar" => {
-            let end = block_scalar_end(node, source);
-            // Clip chomping keeps the last line break only if there is one.
-            let has_final_break = source[end..].starts_with('\n') || source[end..].starts_with("\r\n") || source[node.start_byte()..end].ends_with('\n');
-            string(block_scalar(&source[node.start_byte()..end], has_final_break))
-        }
-        _ => YamlValue::Other,
-    };
-    YamlNode { range, value }
+    }
 }
 
 fn string(text: String) -> YamlValue {
@@ -260,30 +389,6 @@ fn plain_scalar(node: Node, source: &str) -> YamlValue {
     // A plain scalar over several lines folds its line breaks into spaces.
     let text = if text.contains('\n') { text.split_whitespace().collect::<Vec<_>>().join(" ") } else { text };
     YamlValue::Scalar(Scalar { text, kind })
-}
-
-fn mapping_entry(pair: Node, source: &str) -> Option<Entry> {
-    match pair.kind() {
-        "block_mapping_pair" | "flow_pair" => {
-            let key = pair.child_by_field_name("key")?;
-            let key_text = match convert(key, source).value {
-                YamlValue::Scalar(scalar) => scalar.text,
-                _ => source[key.byte_range()].to_string(),
-            };
-            let value = match pair.child_by_field_name("value") {
-                Some(value) => convert(value, source),
-                None => YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
-            };
-            Some(Entry { key: key_text, key_range: key.byte_range(), value })
-        }
-        // `{a}`: a key without a value.
-        "flow_node" => Some(Entry {
-            key: source[pair.byte_range()].to_string(),
-            key_range: pair.byte_range(),
-            value: YamlNode { range: pair.end_byte()..pair.end_byte(), value: YamlValue::Null },
-        }),
-        _ => None,
-    }
 }
 
 fn double_quoted(text: &str) -> String {
@@ -466,5 +571,77 @@ mod tests {
         let doc = root("a:\nb: null\n");
         assert!(doc.get("a").unwrap().is_null());
         assert!(doc.get("b").unwrap().is_null());
+    }
+
+    #[test]
+    fn anchors_and_aliases_are_resolved() {
+        let source = "base: &p\n  - type: static\n    content: hi\nsteps:\n  - &s {name: a, type: claude}\n  - prompt: *p\n  - *s\n";
+        let doc = root(source);
+        let steps = doc.get("steps").unwrap().items();
+        let prompt = steps[1].get("prompt").unwrap();
+        assert_eq!(prompt.items()[0].get("content").and_then(YamlNode::as_str), Some("hi"));
+        assert_eq!(&source[prompt.range.clone()], "*p");
+        assert_eq!(steps[2].get("name").and_then(YamlNode::as_str), Some("a"));
+    }
+
+    #[test]
+    fn a_billion_laughs_stops_at_the_alias_cap() {
+        let mut source = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let names: Vec<char> = ('b'..='j').collect();
+        let mut previous = 'a';
+        for name in names {
+            let refs = vec![format!("*{previous}"); 10].join(", ");
+            source.push_str(&format!("{name}: &{name} [{refs}]\n"));
+            previous = name;
+        }
+        let document = parse(&source);
+        assert!(document.errors.iter().any(|(_, m)| m.contains("aliases expand")), "{:?}", document.errors);
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_one_clear_error() {
+        for source in ["[".repeat(5_000), format!("a: {}{}", "[".repeat(5_000), "]".repeat(5_000)), format!("a: {}", "{b: ".repeat(5_000))] {
+            let document = parse(&source);
+            assert_eq!(document.errors.len(), 1, "{:?} {}", document.errors, &source[..20]);
+            assert!(document.errors[0].1.contains("deeper than") || document.errors[0].1.contains("YAML syntax error"), "{:?}", document.errors);
+        }
+    }
+
+    #[test]
+    fn deep_block_nesting_does_not_reach_tree_sitter() {
+        let mut nested = String::new();
+        for level in 0..300 {
+            nested.push_str(&format!("{}-\n", " ".repeat(level * 2)));
+        }
+        nested.push_str(&format!("{}x\n", " ".repeat(600)));
+        let dashes = format!("{}x\n", "- ".repeat(300));
+        for source in [nested, dashes] {
+            let document = parse(&source);
+            assert!(document.errors.iter().any(|(_, m)| m.contains("deeper than")), "{:?}", document.errors);
+        }
+    }
+
+    #[test]
+    fn documents_past_tree_sitter_rows_are_read_whole() {
+        let mut source = String::from("workflow:\n  name: long\n  steps:\n");
+        for i in 0..12_000 {
+            source.push_str(&format!("    - name: s{i}\n      type: claude\n      prompt: [{{type: static, content: \"x\"}}]\n"));
+        }
+        let document = parse(&source);
+        assert!(document.errors.is_empty(), "{:?}", &document.errors[..1]);
+        let steps = root(&source).get("workflow").unwrap().get("steps").unwrap().items().len();
+        assert_eq!(steps, 12_000);
+    }
+
+    #[test]
+    fn the_full_parser_reads_what_tree_sitter_reads() {
+        let source = "workflow:\n  name: \"demo\"\n  n: 3\n  f: 1.5\n  ok: true\n  empty:\n  steps:\n    - name: a\n      prompt:\n        - type: static\n          content: |\n            one\n            two\n    - {name: b, type: 'it''s'}\n";
+        let by_tree_sitter = root(source);
+        let by_events = events::parse(source).root.unwrap();
+        assert_eq!(by_events.to_json(), by_tree_sitter.to_json());
+        let name = by_events.get("workflow").unwrap().get("name").unwrap();
+        assert_eq!(&source[name.range.clone()], "\"demo\"");
+        let key = by_events.get("workflow").unwrap().entry("steps").unwrap();
+        assert_eq!(&source[key.key_range.clone()], "steps");
     }
 }

@@ -1,0 +1,123 @@
+//! Input nobody should send, sent to the real binary: the server answers
+//! and goes on, the command line reports and exits normally.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::{json, Value};
+use support::{binary, LspClient};
+
+fn error_code(response: &Value) -> i64 {
+    response["error"]["code"].as_i64().unwrap_or_else(|| panic!("not an error response: {response}"))
+}
+
+/// The next error response the client did not ask for (id null or echoed).
+fn next_refusal(client: &mut LspClient) -> Value {
+    client.wait_for("an error response", |m| m.get("error").is_some() && m.get("method").is_none())
+}
+
+#[test]
+fn undecodable_messages_are_answered_and_the_server_goes_on() {
+    let mut client = LspClient::start();
+    client.initialize(None);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let cases: [(&str, &[u8], i64, Value); 6] = [
+        ("malformed JSON", b"{\"jsonrpc\": \"2.0\", \"id\": ", -32700, Value::Null),
+        ("an empty object", b"{}", -32600, Value::Null),
+        ("an object id", br#"{"jsonrpc":"2.0","id":{"a":1},"method":"textDocument/hover"}"#, -32600, Value::Null),
+        ("a batch", b"[]", -32600, Value::Null),
+        ("a body that is not UTF-8", b"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\"}", -32700, Value::Null),
+        ("100k-deep JSON", deep.as_bytes(), -32700, Value::Null),
+    ];
+    for (what, body, code, id) in cases {
+        client.send_body(body);
+        let refusal = next_refusal(&mut client);
+        assert_eq!(error_code(&refusal), code, "{what}: {refusal}");
+        assert_eq!(refusal["id"], id, "{what}: {refusal}");
+        // Still serving: a real request is answered.
+        let symbols = client.request("textDocument/documentSymbol", json!({ "textDocument": { "uri": "file:///none.ex" } }));
+        assert!(symbols.is_null() || symbols.is_array(), "{what}: {symbols}");
+    }
+    assert!(client.shutdown().success());
+}
+
+fn deep_flow_pipeline() -> String {
+    format!("workflow:\n  name: deep\n  steps: {}\n", "[".repeat(5_000))
+}
+
+fn deep_block_pipeline() -> String {
+    let mut text = String::from("workflow:\n  name: deep\n  steps:\n");
+    for level in 0..300 {
+        text.push_str(&format!("{}-\n", " ".repeat(4 + level * 2)));
+    }
+    text
+}
+
+#[test]
+fn too_deep_pipelines_are_one_diagnostic_in_the_editor() {
+    let mut client = LspClient::start();
+    client.initialize(None);
+    for (name, text) in [("flow", deep_flow_pipeline()), ("block", deep_block_pipeline())] {
+        let uri = format!("file:///project/pipelines/{name}.yaml");
+        client.open(&uri, "yaml", 1, &text);
+        let published = client.diagnostics_for(&uri);
+        let messages: Vec<&str> = published["diagnostics"].as_array().unwrap().iter().filter_map(|d| d["message"].as_str()).collect();
+        assert_eq!(messages.len(), 1, "{name}: {messages:?}");
+        assert!(messages[0].contains("nested deeper than"), "{name}: {messages:?}");
+    }
+    assert!(client.shutdown().success());
+}
+
+fn validate(text: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pipeline.yaml");
+    std::fs::write(&path, text).unwrap();
+    let output = Command::new(binary()).args(["pipeline", "validate"]).arg(&path).output().unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn too_deep_pipelines_are_reported_by_validate() {
+    for text in [deep_flow_pipeline(), deep_block_pipeline()] {
+        let (code, output) = validate(&text);
+        assert_eq!(code, Some(1), "{output}");
+        assert!(output.contains("nested deeper than"), "{output}");
+    }
+}
+
+#[test]
+fn a_pipeline_longer_than_32768_lines_is_valid() {
+    let mut text = String::from("workflow:\n  name: long\n  steps:\n");
+    for i in 0..9_000 {
+        text.push_str(&format!("    - name: step{i}\n      type: claude\n      prompt:\n        - type: static\n          content: \"Review\"\n"));
+    }
+    assert!(text.lines().count() > 40_000);
+    let (code, output) = validate(&text);
+    assert_eq!(code, Some(0), "{}", &output[..output.len().min(2_000)]);
+}
+
+#[test]
+fn anchors_and_aliases_validate_as_pipeline_ex_reads_them() {
+    let text = "workflow:
+  name: anchored
+  steps:
+    - &review
+      name: review
+      type: claude
+      prompt: &prompt
+        - type: static
+          content: \"Review the code\"
+    - name: again
+      type: gemini
+      prompt: *prompt
+";
+    let (code, output) = validate(text);
+    assert_eq!(code, Some(0), "{output}");
+    // A whole step by alias is the same step twice: read as a step, so
+    // its name is a duplicate, not a wrong type.
+    let duplicated = format!("{text}    - *review\n");
+    let (code, output) = validate(&duplicated);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("EXP008") && !output.contains("EXP006"), "{output}");
+}
