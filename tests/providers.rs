@@ -4,7 +4,9 @@
 
 #[path = "support/http.rs"]
 mod http;
+mod support;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use elexirion::pipeline::providers::{
@@ -222,8 +224,8 @@ async fn keys_never_show_in_errors_or_debug_output() {
     let server = TestServer::start(vec![Reply::raw(401, KEY)]).await;
     config.base_url = server.url.clone();
     let error = Provider::new(config).complete(&request(false)).await.unwrap_err();
-    // The server echoing the key back is the only way it could show; ours never adds it.
-    assert!(matches!(error, ProviderError::Status { status: 401, .. }));
+    // The server echoing the key back is the only way it could show; it is redacted.
+    assert_eq!(error, ProviderError::Status { status: 401, message: "[redacted]".into() });
     let unreachable = Provider::new(ProviderConfig {
         kind: ProviderKind::Gemini,
         base_url: "http://127.0.0.1:9".into(),
@@ -234,4 +236,174 @@ async fn keys_never_show_in_errors_or_debug_output() {
     let error = unreachable.complete(&request(false)).await.unwrap_err();
     assert!(matches!(error, ProviderError::Network(_)), "{error}");
     assert!(!error.to_string().contains(KEY), "{error}");
+}
+
+/// An answer that asks to come back later, then the answer itself.
+fn rate_limited_then_done(retry_after: &str) -> Vec<Reply> {
+    let limited = Reply::json(429, &json!({ "error": { "message": "slow down" } })).header("retry-after", retry_after);
+    vec![limited, Reply::json(200, &json!({ "content": [{ "type": "text", "text": "done" }] }))]
+}
+
+#[tokio::test]
+async fn a_nonsense_retry_after_is_ignored_or_capped_never_a_panic() {
+    let cap = Duration::from_millis(200);
+    let retry = RetryPolicy { max_retries: 1, base_delay: Duration::from_millis(10), max_delay: cap };
+    for retry_after in ["-5", "NaN", "inf", "-inf", "1e308", "18446744073709551616", "soon", "Sun, 06 Nov 1994 08:49:37 GMT"] {
+        let server = TestServer::start(rate_limited_then_done(retry_after)).await;
+        let mut config = ProviderConfig::from_env(ProviderKind::Anthropic);
+        (config.base_url, config.api_key, config.retry) = (server.url.clone(), Some(ApiKey::new(KEY)), retry.clone());
+        let started = Instant::now();
+        let answer = Provider::new(config).complete(&request(false)).await;
+        assert_eq!(answer.map(|a| a.text), Ok("done".to_string()), "retry-after: {retry_after}");
+        assert!(started.elapsed() < cap + Duration::from_millis(500), "retry-after: {retry_after} waited {:?}", started.elapsed());
+    }
+}
+
+/// An Anthropic stream whose one delta says `text`, cut into two network
+/// chunks at byte `at` of the whole body.
+fn anthropic_stream_split_at(text: &str, at: impl Fn(&[u8]) -> usize) -> Reply {
+    let delta = json!({ "type": "content_block_delta", "delta": { "type": "text_delta", "text": text } });
+    let body = format!("event: content_block_delta\ndata: {delta}\n\nevent: message_stop\ndata: {{\"type\":\"message_stop\"}}\n\n").into_bytes();
+    let split = at(&body);
+    let chunks = vec![(Duration::ZERO, body[..split].to_vec()), (Duration::from_millis(50), body[split..].to_vec())];
+    Reply { status: 200, headers: vec![("content-type".into(), "text/event-stream".into())], chunks, cut: false }
+}
+
+#[tokio::test]
+async fn a_character_split_across_network_chunks_arrives_whole() {
+    // Inside the two bytes of "é" (0xC3 0xA9).
+    let reply = anthropic_stream_split_at("héllo wörld", |body| body.iter().position(|&b| b == 0xC3).unwrap() + 1);
+    let server = TestServer::start(vec![reply]).await;
+    let answer = provider(ProviderKind::Anthropic, &server.url, 0).complete(&request(true)).await.unwrap();
+    assert_eq!(answer.text, "héllo wörld");
+}
+
+/// A timeout short enough for a test, and no retries.
+fn impatient(kind: ProviderKind, base_url: &str, timeout: Duration) -> Provider {
+    Provider::new(ProviderConfig {
+        kind,
+        base_url: base_url.to_string(),
+        api_key: Some(ApiKey::new(KEY)),
+        timeout,
+        retry: RetryPolicy { max_retries: 0, ..Default::default() },
+    })
+}
+
+#[tokio::test]
+async fn a_line_that_never_ends_is_refused_as_soon_as_it_is_too_large() {
+    // 100 MB of one `data:` line, as fast as the loopback goes.
+    let server = http::endless_stream(b"data: ", &[b'x'; 64 * 1024], Duration::ZERO, 100 * 1024 * 1024).await;
+    let started = Instant::now();
+    let error = impatient(ProviderKind::OpenAi, &server.url, Duration::from_secs(30)).complete(&request(true)).await.unwrap_err();
+    assert!(matches!(error, ProviderError::TooLarge(_)), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn the_timeout_holds_while_bytes_keep_arriving() {
+    let limit = Duration::from_millis(400);
+    // A line that grows slowly, never ending and never too large.
+    let trickle = http::endless_stream(b"data: ", b"xxxx", Duration::from_millis(5), usize::MAX).await;
+    // Events that come fast and never finish the answer.
+    let pings = http::endless_stream(b"", b"event: ping\ndata: {\"type\":\"ping\"}\n\n", Duration::ZERO, usize::MAX).await;
+    for (kind, server) in [(ProviderKind::OpenAi, &trickle), (ProviderKind::Anthropic, &pings)] {
+        let started = Instant::now();
+        let error = impatient(kind, &server.url, limit).complete(&request(true)).await.unwrap_err();
+        assert_eq!(error, ProviderError::Timeout(limit), "{kind:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{kind:?} took {:?}", started.elapsed());
+    }
+}
+
+/// The header each API carries the key in, as the server received it.
+fn sent_key(request: &http::Recorded) -> String {
+    ["x-api-key", "authorization", "x-goog-api-key"].iter().filter_map(|name| request.header(name)).collect::<Vec<_>>().join(" ")
+}
+
+#[tokio::test]
+async fn a_key_the_server_echoes_back_is_redacted_from_every_error() {
+    // Each way an error carries the server's words: a JSON message, a raw
+    // body (cut at 200 characters, the key right at the cut), a 429, and
+    // an error event inside a stream.
+    let echoes: [(&str, fn(String) -> Reply); 5] = [
+        ("json 401", |key| Reply::json(401, &json!({ "error": { "message": format!("invalid key {key}") } }))),
+        ("raw 403", |key| Reply::raw(403, &format!("{}{key}", "-".repeat(190)))),
+        ("raw 500", |key| Reply::raw(500, &format!("headers: authorization={key}; x-api-key: {key}"))),
+        ("429", |key| Reply::json(429, &json!({ "error": { "message": key } })).header("retry-after", "0")),
+        ("stream", |key| Reply::sse(&[&format!("data: {}", json!({ "type": "error", "error": { "type": "api_error", "message": key } }))])),
+    ];
+    for kind in [ProviderKind::Anthropic, ProviderKind::Gemini, ProviderKind::OpenAi] {
+        for (label, echo) in echoes {
+            let server = TestServer::start_with(move |request| echo(sent_key(request))).await;
+            let mut config = ProviderConfig::from_env(kind);
+            config.base_url = server.url.clone();
+            config.api_key = Some(ApiKey::new(KEY));
+            config.retry = RetryPolicy { max_retries: 0, ..Default::default() };
+            let error = Provider::new(config).complete(&request(label == "stream")).await.unwrap_err();
+            assert!(sent_key(&server.requests()[0]).contains(KEY), "{kind:?} {label}: the key was sent");
+            let shown = format!("{error} {error:?}");
+            assert!(!shown.contains(KEY) && !shown.contains(&KEY[..10]), "{kind:?} {label}: {shown}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_key_the_server_echoes_in_an_answer_is_redacted_from_it() {
+    let server = TestServer::start_with(|request| {
+        Reply::json(200, &json!({ "choices": [{ "message": { "content": format!("you sent {}", sent_key(request)) } }] }))
+    })
+    .await;
+    let answer = provider(ProviderKind::OpenAi, &server.url, 0).complete(&request(false)).await.unwrap();
+    assert!(answer.text.starts_with("you sent Bearer ") && !answer.text.contains(KEY), "{}", answer.text);
+}
+
+/// Every file under `dir` that holds `secret`, read as bytes.
+fn files_holding(dir: &Path, secret: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_holding(&path, secret));
+        } else if std::fs::read(&path).unwrap().windows(secret.len()).any(|w| w == secret.as_bytes()) {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+/// `elexirion pipeline run` of one step against `server`, with the key in
+/// the environment as a user would set it; the workspace and the output.
+async fn run_with_key(server: &TestServer) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{}\"\n", server.url);
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    std::fs::write(dir.path().join("p.yaml"), include_str!("fixtures/pipelines/rename.yaml")).unwrap();
+    let mut command = tokio::process::Command::new(support::binary());
+    command.args(["pipeline", "run", "p.yaml", "--input", "name=f"]).current_dir(dir.path());
+    for variable in ["ANTHROPIC_API_KEY", "GEMINI_API_KEY", "ANTHROPIC_BASE_URL", "GEMINI_BASE_URL", "OPENAI_BASE_URL"] {
+        command.env_remove(variable);
+    }
+    let output = command.env("OPENAI_API_KEY", KEY).env("ELEXIRION_LOG", "debug").output().await.unwrap();
+    (dir, output)
+}
+
+#[tokio::test]
+async fn a_pipeline_run_stores_and_prints_no_echoed_key() {
+    let refusing = TestServer::start_with(|request| Reply::json(401, &json!({ "error": { "message": format!("bad key {}", sent_key(request)) } }))).await;
+    let (dir, output) = run_with_key(&refusing).await;
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(!output.status.success() && stderr.contains("HTTP 401: bad key Bearer "), "{stderr}");
+    assert!(!stderr.contains(KEY), "{stderr}");
+    assert!(dir.path().join(".elexirion/store.db").exists(), "the failed run is recorded");
+    assert_eq!(files_holding(dir.path(), KEY), Vec::<String>::new());
+
+    let echoing = TestServer::start_with(|request| {
+        Reply::json(200, &json!({ "choices": [{ "message": { "content": format!("you sent {}", sent_key(request)) } }] }))
+    })
+    .await;
+    let (dir, output) = run_with_key(&echoing).await;
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && stdout.starts_with("you sent Bearer "), "{stdout}{stderr}");
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "{stdout}{stderr}");
+    assert!(dir.path().join(".elexirion/cache").exists(), "the answer is cached");
+    assert_eq!(files_holding(dir.path(), KEY), Vec::<String>::new());
 }

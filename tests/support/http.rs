@@ -188,3 +188,42 @@ pub async fn scripted_model(script: &'static [(&'static str, &'static str)], del
     })
     .await
 }
+
+/// A body that never ends on its own: a 200 `text/event-stream` answer that
+/// sends `opening`, then `piece` again and again (after `pause` each time)
+/// until `total` bytes went out or the client hung up. It plays a provider
+/// streaming a line with no end, or events that never finish the answer.
+pub async fn endless_stream(opening: &[u8], piece: &[u8], pause: Duration, total: usize) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+    let recorded = requests.clone();
+    let (opening, piece) = (opening.to_vec(), piece.to_vec());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let Some(request) = read_request(&mut socket).await else { continue };
+            recorded.lock().unwrap().push(request);
+            let (opening, piece) = (opening.clone(), piece.clone());
+            tokio::spawn(async move {
+                let head = "HTTP/1.1 200 Scripted\r\nconnection: close\r\ntransfer-encoding: chunked\r\ncontent-type: text/event-stream\r\n\r\n";
+                socket.write_all(head.as_bytes()).await?;
+                let mut sent = 0;
+                let mut next = opening;
+                while sent < total {
+                    // An empty chunk would end the body.
+                    if !next.is_empty() {
+                        socket.write_all(format!("{:x}\r\n", next.len()).as_bytes()).await?;
+                        socket.write_all(&next).await?;
+                        socket.write_all(b"\r\n").await?;
+                    }
+                    sent += next.len();
+                    next = piece.clone();
+                    tokio::time::sleep(pause).await;
+                }
+                socket.write_all(b"0\r\n\r\n").await?;
+                socket.shutdown().await
+            });
+        }
+    });
+    TestServer { url, requests }
+}

@@ -5,10 +5,12 @@
 mod anthropic;
 mod gemini;
 mod openai;
+pub mod redact;
+mod retry_after;
 pub mod sse;
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -48,13 +50,16 @@ impl ProviderKind {
     }
 }
 
-/// An API key. It never appears in `Debug` output, logs or errors.
+/// An API key. It never appears in `Debug` output, logs or errors, even
+/// when a server echoes it back (see `redact`).
 #[derive(Clone)]
 pub struct ApiKey(String);
 
 impl ApiKey {
     pub fn new(key: impl Into<String>) -> Self {
-        ApiKey(key.into())
+        let key = key.into();
+        redact::remember(&key);
+        ApiKey(key)
     }
 
     fn expose(&self) -> &str {
@@ -167,6 +172,17 @@ impl fmt::Display for ProviderError {
 impl std::error::Error for ProviderError {}
 
 impl ProviderError {
+    /// The same error with keys taken out of the server's words.
+    fn redacted(self) -> Self {
+        match self {
+            ProviderError::RateLimited { retry_after, message } => ProviderError::RateLimited { retry_after, message: redact::redact(&message) },
+            ProviderError::Status { status, message } => ProviderError::Status { status, message: redact::redact(&message) },
+            ProviderError::Network(message) => ProviderError::Network(redact::redact(&message)),
+            ProviderError::Malformed(message) => ProviderError::Malformed(redact::redact(&message)),
+            other => other,
+        }
+    }
+
     /// Worth another attempt: the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -179,6 +195,10 @@ impl ProviderError {
 
 /// Answers larger than this are refused rather than held in memory.
 const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
+
+/// One line or event of a stream. Events carry a delta of a few tokens
+/// (well under a kilobyte); a line this long is a broken or hostile server.
+const MAX_EVENT_BYTES: usize = 1024 * 1024;
 
 /// The parts of a request each API shapes differently.
 struct HttpRequest {
@@ -217,8 +237,10 @@ impl Provider {
                 Ok(outcome) => outcome,
                 Err(_) => Err(ProviderError::Timeout(self.config.timeout)),
             };
-            match outcome {
+            // Here, before anything is logged, stored or shown.
+            match outcome.map_err(ProviderError::redacted) {
                 Ok(mut response) => {
+                    response.text = redact::without_keys(&response.text);
                     response.latency = started.elapsed();
                     response.attempts = attempt;
                     return Ok(response);
@@ -244,6 +266,7 @@ impl Provider {
     }
 
     async fn attempt(&self, request: &ModelRequest) -> Result<ModelResponse, ProviderError> {
+        let started = Instant::now();
         let key = self.config.api_key.as_ref().map(ApiKey::expose);
         let base = self.config.base_url.trim_end_matches('/');
         let http_request = match self.config.kind {
@@ -262,8 +285,7 @@ impl Provider {
                 .headers()
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .map(Duration::from_secs_f64);
+                .and_then(|v| retry_after::parse(v, SystemTime::now(), self.config.retry.max_delay));
             let body = read_limited(response, 64 * 1024).await.unwrap_or_default();
             let message = error_message(&body);
             return Err(if status.as_u16() == 429 {
@@ -274,11 +296,16 @@ impl Provider {
         }
         let answer = if request.stream {
             let mut stream = response.bytes_stream();
-            let mut parser = sse::SseParser::default();
+            let mut parser = sse::SseParser::new(MAX_EVENT_BYTES);
             let mut state = StreamState::default();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|_| ProviderError::Incomplete)?;
-                for event in parser.push(&chunk) {
+                // The caller's timeout should end us; this holds even if a
+                // fast stream never lets it be polled.
+                if started.elapsed() >= self.config.timeout {
+                    return Err(ProviderError::Timeout(self.config.timeout));
+                }
+                for event in parser.push(&chunk)? {
                     match self.config.kind {
                         ProviderKind::Anthropic => anthropic::stream_event(&event, &mut state)?,
                         ProviderKind::Gemini => gemini::stream_event(&event, &mut state)?,
@@ -341,6 +368,8 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Strin
 /// The message of an API error body (`{"error": {"message": ...}}` in all
 /// three APIs), else the start of the body.
 fn error_message(body: &str) -> String {
+    // Before cutting: a key cut in two would no longer be recognised.
+    let body = &redact::redact(body);
     let from_json = serde_json::from_str::<Value>(body).ok().and_then(|json| {
         json.pointer("/error/message").and_then(Value::as_str).map(str::to_string)
     });
