@@ -8,7 +8,7 @@ use std::process::Command;
 use elexirion::store::examples::{Outcome, RunRecord, Verdict};
 use elexirion::store::learn::{self, Learned};
 use elexirion::store::select::{self, Mode};
-use elexirion::store::{dspy, Field, Store};
+use elexirion::store::{dspy, Field, OpenError, Store};
 use serde_json::json;
 
 fn corpus(name: &str) -> PathBuf {
@@ -67,38 +67,217 @@ fn a_new_store_is_migrated_and_keeps_what_was_written() {
     assert_eq!(reopened.store.latest("fix", "gen").unwrap(), Some(1));
 }
 
-fn moved_aside(dir: &Path) -> usize {
-    std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.file_name().to_string_lossy().contains(".corrupt-")).count()
+/// The files set aside in `dir` (a database and its `-wal`/`-shm`), by name.
+fn set_aside(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains(".corrupt-")).collect();
+    files.sort();
+    files
+}
+
+/// SQLite's own verdict on a database file: "ok" when it is healthy.
+fn integrity(path: &Path) -> String {
+    let check = || -> rusqlite::Result<String> { rusqlite::Connection::open(path)?.query_row("PRAGMA integrity_check", [], |row| row.get(0)) };
+    check().unwrap_or_else(|e| e.to_string())
+}
+
+const HELD: &str = "INSERT INTO prompt_versions (pipeline, step, instructions, fields, demos, source) VALUES ('fix', 'held', 'Held.', '[]', '[]', 'dspy')";
+
+/// Another process's connection, inside a write transaction that has
+/// added one version and not committed yet.
+fn writer_holding(path: &Path, begin: &str) -> rusqlite::Connection {
+    let other = rusqlite::Connection::open(path).unwrap();
+    other.execute_batch(&format!("{begin}; {HELD};")).unwrap();
+    other
+}
+
+/// The store as the first release wrote it: schema version 1, one version.
+fn version_1_store(path: &Path) {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE prompt_versions (id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, step TEXT NOT NULL, instructions TEXT NOT NULL,
+                fields TEXT NOT NULL, demos TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('manual', 'dspy', 'learned')),
+                created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), parent INTEGER REFERENCES prompt_versions(id), notes TEXT);
+             CREATE INDEX prompt_versions_by_step ON prompt_versions (pipeline, step);
+             INSERT INTO prompt_versions (pipeline, step, instructions, fields, demos, source) VALUES ('fix', 'rewrite', 'Old.', '[]', '[]', 'dspy');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
 }
 
 #[test]
-fn garbage_and_truncated_stores_are_moved_aside_and_replaced() {
+fn a_store_another_process_is_writing_opens_at_once_and_keeps_its_commit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
-    std::fs::write(&path, b"this is not an SQLite database, just garbage bytes ............").unwrap();
+    drop(Store::open(&path).unwrap());
+    let other = writer_holding(&path, "BEGIN IMMEDIATE");
+    let started = std::time::Instant::now();
     let opened = Store::open(&path).unwrap();
-    assert!(opened.warning.as_deref().unwrap().contains("moved to"), "{:?}", opened.warning);
-    assert_eq!(moved_aside(dir.path()), 1);
-    assert_eq!(opened.store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
-    drop(opened);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "a current store needs no write lock to open ({:?})", started.elapsed());
+    assert!(opened.warning.is_none(), "{:?}", opened.warning);
+    other.execute_batch("COMMIT").unwrap();
+    assert_eq!(opened.store.versions("fix", Some("held")).unwrap().len(), 1, "the other writer's commit is in the store");
+    assert!(set_aside(dir.path()).is_empty());
+    assert_eq!(integrity(&path), "ok");
+}
 
-    // A real store cut in half.
+/// Open while `other` holds the store: busy, nothing moved; then, once
+/// it commits, its version is in the store.
+fn busy_then_kept(path: &Path, other: rusqlite::Connection) -> Store {
+    let started = std::time::Instant::now();
+    let problem = Store::open_waiting(path, std::time::Duration::from_millis(300)).unwrap_err();
+    assert!(matches!(problem, OpenError::Busy(_)), "{problem}");
+    assert_eq!(problem.to_string(), format!("the store {} is busy (locked by another process)", path.display()));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "it waited for the lock");
+    assert!(set_aside(path.parent().unwrap()).is_empty(), "a busy store is not moved");
+    other.execute_batch("COMMIT").unwrap();
+    drop(other);
+    let opened = Store::open(path).unwrap();
+    assert!(opened.warning.is_none(), "{:?}", opened.warning);
+    assert_eq!(opened.store.versions("fix", Some("held")).unwrap().len(), 1, "the other writer's commit is in the store");
+    assert_eq!(integrity(path), "ok");
+    opened.store
+}
+
+#[test]
+fn a_store_that_must_migrate_while_another_process_writes_is_busy_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    version_1_store(&path);
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "WAL").unwrap();
+    let store = busy_then_kept(&path, writer_holding(&path, "BEGIN IMMEDIATE"));
+    assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
+    assert_eq!(store.versions("fix", Some("rewrite")).unwrap()[0].version.instructions, "Old.");
+}
+
+#[test]
+fn a_store_locked_against_readers_is_busy_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    drop(Store::open(&path).unwrap());
+    // Out of WAL mode, an exclusive transaction keeps readers out too.
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "DELETE").unwrap();
+    busy_then_kept(&path, writer_holding(&path, "BEGIN EXCLUSIVE"));
+}
+
+#[test]
+fn a_pipeline_run_goes_on_without_a_busy_store_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".elexirion/store.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "DELETE").unwrap();
+    let other = writer_holding(&path, "BEGIN EXCLUSIVE");
+    std::fs::write(dir.path().join("p.yaml"), "workflow:\n  name: p\n  steps:\n    - name: say\n      type: set_variable\n      variables:\n        said: hello\n").unwrap();
+    // Waits the full default busy wait (10 s) before giving up on the store.
+    let output = Command::new(support::binary()).args(["pipeline", "run", "p.yaml", "--json"]).current_dir(dir.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("is busy (locked by another process); this run is not recorded"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["steps"]["say"]["json"], json!({ "said": "hello" }));
+    assert!(set_aside(path.parent().unwrap()).is_empty());
+    other.execute_batch("COMMIT").unwrap();
+    assert_eq!(integrity(&path), "ok");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_moved_aside_and_a_new_store_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let garbage = b"this is not an SQLite database, just garbage bytes ............";
+    std::fs::write(&path, garbage).unwrap();
+    let opened = Store::open(&path).unwrap();
+    let aside = set_aside(dir.path());
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let warning = opened.warning.unwrap();
+    assert!(warning.contains(&aside[0].display().to_string()), "the warning names where it went: {warning}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), garbage);
+    assert_eq!(opened.store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
+    assert_eq!(integrity(&path), "ok");
+}
+
+#[test]
+fn a_set_aside_never_overwrites_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    // Set-asides made this second and the next few: a name taken from the
+    // clock alone lands on one of them.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let mut expected: Vec<String> = (now..now + 5).map(|second| format!("an earlier set-aside made at {second}")).collect();
+    for (second, text) in (now..).zip(&expected) {
+        std::fs::write(format!("{}.corrupt-{second}", path.display()), text).unwrap();
+    }
+    for garbage in ["first garbage, not a database ..........................", "second garbage, not a database either ..................."] {
+        std::fs::write(&path, garbage).unwrap();
+        assert!(Store::open(&path).unwrap().warning.is_some());
+        expected.push(garbage.to_string());
+    }
+    let mut kept: Vec<String> = set_aside(dir.path()).iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    kept.sort();
+    expected.sort();
+    assert_eq!(kept, expected);
+    assert_eq!(integrity(&path), "ok");
+}
+
+/// A store of 200 versions, closed, so that all of it is in the one file.
+fn written_store(path: &Path) -> Vec<u8> {
     let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
-    let other = dir.path().join("other.db");
-    {
-        let mut store = Store::open(&other).unwrap().store;
-        for _ in 0..200 {
-            store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
-        }
+    let mut store = Store::open(path).unwrap().store;
+    for _ in 0..200 {
+        store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
     }
-    for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", other.display()));
+    drop(store);
+    assert!(!Path::new(&format!("{}-wal", path.display())).exists(), "closing checkpointed the WAL");
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_real_store_sqlite_finds_damaged_is_moved_aside_and_replaced() {
+    let cut_in_half = |bytes: &mut Vec<u8>| bytes.truncate(bytes.len() / 2);
+    let pages_overwritten = |bytes: &mut Vec<u8>| {
+        let middle = bytes.len() / 2;
+        bytes[middle - 8192..middle + 8192].iter_mut().enumerate().for_each(|(i, b)| *b = (i * 7) as u8);
+    };
+    for (damage, how) in [("cut in half", &cut_in_half as &dyn Fn(&mut Vec<u8>)), ("pages overwritten in the middle", &pages_overwritten)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let mut bytes = written_store(&path);
+        how(&mut bytes);
+        std::fs::write(&path, &bytes).unwrap();
+        assert_ne!(integrity(&path), "ok", "{damage}: SQLite itself finds the file damaged");
+        let opened = Store::open(&path).unwrap();
+        assert!(opened.warning.is_some(), "{damage}: a damaged store is reported");
+        assert!(opened.store.versions("fix", None).unwrap().is_empty(), "{damage}");
+        let aside = set_aside(dir.path());
+        assert_eq!(std::fs::read(&aside[0]).unwrap(), bytes, "{damage}: the damaged bytes are kept");
+        assert_eq!(integrity(&path), "ok", "{damage}");
     }
-    let bytes = std::fs::read(&other).unwrap();
-    std::fs::write(&other, &bytes[..bytes.len() / 2]).unwrap();
-    let opened = Store::open(&other).unwrap();
-    assert!(opened.warning.is_some(), "a truncated store is reported");
-    assert!(opened.store.versions("fix", None).unwrap().is_empty());
+}
+
+#[test]
+fn a_path_that_cannot_be_opened_is_an_error_and_nothing_is_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the store should be.
+    let folder = dir.path().join("store.db");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("notes.txt"), "mine").unwrap();
+    assert!(Store::open(&folder).is_err());
+    assert_eq!(std::fs::read_to_string(folder.join("notes.txt")).unwrap(), "mine");
+    // A file where its folder should be.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "mine").unwrap();
+    assert!(Store::open(&file.join("store.db")).is_err());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    // Another program's healthy database that the migrations do not fit.
+    let foreign = dir.path().join("foreign.db");
+    rusqlite::Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE prompt_versions (mine TEXT); INSERT INTO prompt_versions VALUES ('kept');").unwrap();
+    let problem = Store::open(&foreign).unwrap_err().to_string();
+    assert!(problem.contains("already exists"), "{problem}");
+    assert_eq!(integrity(&foreign), "ok");
+    let kept: String = rusqlite::Connection::open(&foreign).unwrap().query_row("SELECT mine FROM prompt_versions", [], |row| row.get(0)).unwrap();
+    assert_eq!(kept, "kept");
+    assert!(set_aside(dir.path()).is_empty());
 }
 
 fn import(store: &Path) -> std::process::Output {
@@ -186,20 +365,7 @@ fn manual(store: &mut Store) -> i64 {
 fn a_version_1_store_is_migrated_without_losing_its_versions() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
-    {
-        // The store as the first release wrote it.
-        let connection = rusqlite::Connection::open(&path).unwrap();
-        connection
-            .execute_batch(
-                "CREATE TABLE prompt_versions (id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, step TEXT NOT NULL, instructions TEXT NOT NULL,
-                    fields TEXT NOT NULL, demos TEXT NOT NULL, source TEXT NOT NULL CHECK (source IN ('manual', 'dspy', 'learned')),
-                    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), parent INTEGER REFERENCES prompt_versions(id), notes TEXT);
-                 CREATE INDEX prompt_versions_by_step ON prompt_versions (pipeline, step);
-                 INSERT INTO prompt_versions (pipeline, step, instructions, fields, demos, source) VALUES ('fix', 'rewrite', 'Old.', '[]', '[]', 'dspy');
-                 PRAGMA user_version = 1;",
-            )
-            .unwrap();
-    }
+    version_1_store(&path);
     let mut store = Store::open(&path).unwrap().store;
     assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
     let old = &store.versions("fix", None).unwrap()[0];

@@ -10,7 +10,7 @@ use crate::pipeline::run::{chat_adapter, SharedStore};
 use crate::store::examples::{to_jsonl, Verdict};
 use crate::store::learn::{self, Learned};
 use crate::store::select;
-use crate::store::{dspy, Store};
+use crate::store::{dspy, OpenError, Store};
 
 #[derive(Subcommand)]
 pub enum StoreCommand {
@@ -98,6 +98,10 @@ pub fn open_shared(path: &Path) -> Option<SharedStore> {
                 eprintln!("elexirion: warning: {warning}");
             }
             Some(Arc::new(Mutex::new(opened.store)))
+        }
+        Err(busy @ OpenError::Busy(_)) => {
+            eprintln!("elexirion: warning: {busy}; this run is not recorded");
+            None
         }
         Err(problem) => {
             eprintln!("elexirion: warning: the optimization store cannot be used ({problem}); running without it");

@@ -21,7 +21,7 @@ use crate::pipeline::optimized_prompt;
 use crate::pipeline::run::{chat_adapter, SharedStore};
 use crate::store::examples::Verdict;
 use crate::store::select::{self, Mode};
-use crate::store::{PromptVersion, Store};
+use crate::store::{OpenError, PromptVersion, Store};
 
 pub const VERDICT: &str = "elexirion.recordVerdict";
 pub const OPTIMIZED_PROMPT: &str = "elexirion/optimizedPrompt";
@@ -70,6 +70,8 @@ fn open_store(state: &State, create: bool) -> (Option<SharedStore>, Option<Strin
     }
     let (store, warning) = match Store::open(&path) {
         Ok(opened) => (Some(Arc::new(Mutex::new(opened.store))), opened.warning),
+        // Not remembered: the next run tries again once the lock is gone.
+        Err(busy @ OpenError::Busy(_)) => return (None, Some(format!("{busy}; this run is not recorded"))),
         Err(problem) => (None, Some(format!("the optimization store cannot be used ({problem}); pipelines run with their own prompts"))),
     };
     *slot = StoreSlot { path: Some(path), store: store.clone() };

@@ -2,15 +2,17 @@
 //! `.elexirion/store.db`) of prompt versions per (pipeline, step) with
 //! their record, the runs that used them, and examples the user judged.
 //! Writes are transactions; several processes may share it (WAL, busy
-//! timeout); a corrupt file is moved aside and a fresh store started.
+//! timeout). Opening is in `open.rs`: a busy store is reported and left
+//! alone, a damaged one moved aside and a fresh store started.
 
 pub mod dspy;
 pub mod examples;
 pub mod learn;
+mod open;
 pub mod select;
+mod set_aside;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+pub use open::{OpenError, BUSY_WAIT};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
@@ -200,7 +202,7 @@ pub struct Store {
 #[derive(Debug)]
 pub struct Opened {
     pub store: Store,
-    /// Set when the file was unreadable and was moved aside.
+    /// Set when the file was damaged and was moved aside.
     pub warning: Option<String>,
 }
 
@@ -215,52 +217,6 @@ fn error(e: rusqlite::Error) -> String {
 }
 
 impl Store {
-    /// Open (creating) the store at `path`. A file that is not a healthy
-    /// SQLite database is renamed `*.corrupt-<time>` and replaced.
-    pub fn open(path: &Path) -> Result<Opened, String> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        match Store::open_healthy(path) {
-            Ok(store) => Ok(Opened { store, warning: None }),
-            Err(problem) => {
-                let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-                let aside = PathBuf::from(format!("{}.corrupt-{stamp}", path.display()));
-                std::fs::rename(path, &aside).map_err(|e| format!("{}: unreadable ({problem}) and cannot be moved aside: {e}", path.display()))?;
-                for suffix in ["-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-                let store = Store::open_healthy(path)?;
-                let warning = format!("the store {} was unreadable ({problem}); it was moved to {} and a new one started", path.display(), aside.display());
-                Ok(Opened { store, warning: Some(warning) })
-            }
-        }
-    }
-
-    fn open_healthy(path: &Path) -> Result<Store, String> {
-        let connection = Connection::open(path).map_err(error)?;
-        connection.busy_timeout(Duration::from_secs(10)).map_err(error)?;
-        let check: String = connection.query_row("PRAGMA quick_check", [], |row| row.get(0)).map_err(error)?;
-        if check != "ok" {
-            return Err(check);
-        }
-        connection.pragma_update(None, "journal_mode", "WAL").map_err(error)?;
-        connection.pragma_update(None, "foreign_keys", true).map_err(error)?;
-        let mut store = Store { connection };
-        store.migrate()?;
-        Ok(store)
-    }
-
-    fn migrate(&mut self) -> Result<(), String> {
-        let transaction = self.connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(error)?;
-        let applied: usize = transaction.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(error)?;
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
-            transaction.execute_batch(migration).map_err(|e| format!("migration {}: {e}", index + 1))?;
-            transaction.pragma_update(None, "user_version", index + 1).map_err(error)?;
-        }
-        transaction.commit().map_err(error)
-    }
-
     pub fn schema_version(&self) -> Result<usize, String> {
         self.connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(error)
     }
