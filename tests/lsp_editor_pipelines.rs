@@ -347,3 +347,39 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     assert!(messages[0]["content"].as_str().unwrap().starts_with("Your input fields are:\n1. `known` (str)\n2. `code` (str)"), "{sent:#}");
     assert_eq!(messages.len(), 4, "system, one demo (user, assistant), the input");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_whose_uri_climbs_out_with_dotdot_is_refused() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let elsewhere = tempfile::tempdir().unwrap();
+    assert_eq!(elsewhere.path().parent(), workspace.dir.path().parent(), "both in the temporary directory");
+    std::fs::write(elsewhere.path().join("worker.ex"), support::WORKER).unwrap();
+    let name = elsewhere.path().file_name().unwrap().to_string_lossy();
+    let climbing = format!("file://{}/lib/../../{name}/worker.ex", workspace.dir.path().display());
+    let mut client = start(&workspace, false);
+    client.open(&climbing, "elixir", 1, support::WORKER);
+    client.diagnostics_for(&climbing);
+    expect_refusal(&mut client, &climbing, "outside the workspace");
+    assert_eq!(std::fs::read_to_string(elsewhere.path().join("worker.ex")).unwrap(), support::WORKER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_tests_do_not_follow_a_symlinked_test_directory_out_of_the_workspace() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the behaviours", "{\"cases\": []}"),
+        ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case, async: true\nend\n```"),
+    ];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), workspace.dir.path().join("test")).unwrap();
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    run(&mut client, action(&offered, "Generate ExUnit tests (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    assert!(message["params"]["message"].as_str().unwrap().contains("`test/app/worker_test.exs` is outside the workspace; refused"), "{message:#}");
+    let others = client.drain_for(Duration::from_millis(300));
+    assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+}

@@ -509,3 +509,118 @@ async fn a_broken_store_file_does_not_stop_a_run() {
     assert!(text(&output.stderr).contains("was unreadable") && text(&output.stderr).contains("moved to"), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "echo: Suggest a better name for f\n");
 }
+
+// The workspace is a wall: symlinks and `..` are resolved before any read
+// or write, and what lands outside the workspace is refused.
+
+/// A temporary directory holding a workspace (`nest/ws`, with the model's
+/// configuration) and, beside it, `outside/` with a secret in it.
+struct Fenced {
+    dir: tempfile::TempDir,
+}
+
+impl Fenced {
+    fn new(server_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!("[providers]\nclaude = [\"openai\"]\ngemini = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{server_url}\"\n");
+        write(dir.path(), "nest/ws/elexirion.toml", &config);
+        write(dir.path(), "outside/secret.ex", "SECRET = 42\n");
+        write(dir.path(), "outside/dir/notes.md", "SECRET NOTES\n");
+        Self { dir }
+    }
+
+    fn ws(&self) -> std::path::PathBuf {
+        self.dir.path().join("nest/ws")
+    }
+
+    fn outside(&self) -> std::path::PathBuf {
+        self.dir.path().join("outside")
+    }
+}
+
+const GENERATED: &[(&str, &str)] = &[
+    ("List the behaviours", "{\"cases\": []}"),
+    ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case, async: true\nend\n```"),
+];
+
+fn file_item_pipeline(path: &str) -> String {
+    format!("workflow:\n  name: read\n  steps:\n    - name: a\n      type: claude\n      prompt:\n        - type: file\n          path: \"{path}\"\n")
+}
+
+#[tokio::test]
+async fn file_items_that_are_symlinks_out_of_the_workspace_are_refused_and_validate_reports_them() {
+    let server = echo_server(&[]).await;
+    let fenced = Fenced::new(&server.url);
+    let ws = fenced.ws();
+    std::fs::create_dir_all(ws.join("lib")).unwrap();
+    std::os::unix::fs::symlink(fenced.outside().join("secret.ex"), ws.join("lib/secret.ex")).unwrap();
+    std::os::unix::fs::symlink(fenced.outside().join("dir"), ws.join("docs")).unwrap();
+    for path in ["lib/secret.ex", "docs/notes.md"] {
+        write(&ws, "p.yaml", &file_item_pipeline(path));
+        let output = run(&ws, &["p.yaml"]).await;
+        assert_eq!(output.status.code(), Some(1), "{path}: {}", text(&output.stderr));
+        assert!(text(&output.stderr).contains(&format!("`{path}` is outside the workspace; refused")), "{}", text(&output.stderr));
+        assert_eq!(server.requests().len(), 0, "{path} reached the model");
+
+        let validated = std::process::Command::new(support::binary()).args(["pipeline", "validate", "p.yaml"]).current_dir(&ws).output().unwrap();
+        let report = text(&validated.stdout);
+        assert!(report.contains(&format!("EXP012 `{path}` is outside the workspace")), "{report}");
+    }
+
+    // A symlink that stays inside is an ordinary file.
+    write(&ws, "lib/real.ex", "defmodule Real do\nend\n");
+    std::os::unix::fs::symlink(ws.join("lib/real.ex"), ws.join("lib/alias.ex")).unwrap();
+    write(&ws, "p.yaml", &file_item_pipeline("lib/alias.ex"));
+    let output = run(&ws, &["p.yaml"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "echo: defmodule Real do\nend\n");
+}
+
+#[tokio::test]
+async fn generated_tests_do_not_follow_a_symlinked_test_directory_out_of_the_workspace() {
+    let server = echo_server(GENERATED).await;
+    let fenced = Fenced::new(&server.url);
+    let ws = fenced.ws();
+    write(&ws, "lib/app/worker.ex", support::WORKER);
+    std::fs::create_dir_all(fenced.outside().join("tests")).unwrap();
+    std::os::unix::fs::symlink(fenced.outside().join("tests"), ws.join("test")).unwrap();
+    let output = run(&ws, &[&shipped("generate_tests"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("`test/app/worker_test.exs` is outside the workspace; refused"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_dir(fenced.outside().join("tests")).unwrap().count(), 0, "nothing was written outside");
+}
+
+#[tokio::test]
+async fn relative_paths_resolve_against_the_workspace_not_the_current_directory() {
+    let server = echo_server(GENERATED).await;
+    let fenced = Fenced::new(&server.url);
+    let ws = fenced.ws();
+    write(&ws, "lib/app/worker.ex", support::WORKER);
+    let elsewhere = fenced.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let output = run(&elsewhere, &[&shipped("generate_tests"), "--workspace", ws.to_str().unwrap(), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(ws.join("test/app/worker_test.exs").is_file(), "the test goes to the workspace");
+    assert!(!elsewhere.join("test").exists(), "nothing is written under the current directory");
+
+    std::fs::remove_file(ws.join("test/app/worker_test.exs")).unwrap();
+    let absolute = ws.join("lib/app/worker.ex");
+    let output = run(&elsewhere, &[&shipped("generate_tests"), "--workspace", ws.to_str().unwrap(), "--file", absolute.to_str().unwrap(), "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("+++ b/test/app/worker_test.exs"), "{}", text(&output.stdout));
+    assert!(ws.join("test/app/worker_test.exs").is_file(), "an absolute path is named from the workspace");
+    assert!(!elsewhere.join("test").exists(), "nothing is written under the current directory");
+}
+
+#[tokio::test]
+async fn a_file_outside_the_workspace_gets_no_generated_test() {
+    let server = echo_server(GENERATED).await;
+    let fenced = Fenced::new(&server.url);
+    let ws = fenced.ws();
+    write(&fenced.outside(), "x.ex", support::WORKER);
+    let output = run(&ws, &[&shipped("generate_tests"), "--file", "../../outside/x.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("`../../outside/x.ex` is outside the workspace; refused"), "{}", text(&output.stderr));
+    assert!(!fenced.dir.path().join("nest/outside").exists(), "no test was written beside the workspace");
+    assert_eq!(server.requests().len(), 0);
+}

@@ -95,7 +95,8 @@ enum PipelineCommand {
         /// Make every request, even when a cached answer exists.
         #[arg(long)]
         no_cache: bool,
-        /// Root for `file` prompts, globs and the cache (default: the current directory).
+        /// Root for --file, `file` prompts, globs, the cache and elexirion.toml
+        /// (default: the current directory); nothing outside it is read or written.
         #[arg(long)]
         workspace: Option<PathBuf>,
         /// Limit for the whole run, in seconds.
@@ -424,12 +425,14 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
             Err(error) => return fail(format!("--input-file {path}: {error}")),
         };
     }
-    let config = match load_config(None) {
-        Ok(config) => config,
+    // Relative paths (--file, the configuration) are the workspace's, not the current directory's.
+    let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
+    let config = match Config::discover(&workspace) {
+        Ok(found) => found.map(|(_, config)| config).unwrap_or_default(),
         Err(message) => return fail(message),
     };
     let editor = match &target {
-        Some(target) => match editor_run(&source, &target.path, &config) {
+        Some(target) => match editor_run(&source, &target.path, &workspace, &config) {
             Ok(editor) => {
                 for (key, value) in editor.inputs.clone() {
                     values.entry(key).or_insert(value);
@@ -440,7 +443,6 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
         },
         None => None,
     };
-    let workspace = workspace.unwrap_or_else(|| PathBuf::from("."));
     let store = if no_store || !config.store.enabled { None } else { store_command::open_shared(&config.store.resolve(&workspace)) };
     let mode = mode.or(config.store.mode);
     let options = RunOptions {
@@ -510,20 +512,27 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
 struct EditorRun {
     block: crate::pipeline::editor::EditorBlock,
     original: String,
+    /// The workspace and the file, symlinks and `..` resolved.
+    root: PathBuf,
+    real_path: PathBuf,
+    /// The file's path in the workspace.
     display_path: String,
     inputs: std::collections::HashMap<String, serde_json::Value>,
 }
 
-fn editor_run(source: &str, path: &std::path::Path, config: &Config) -> Result<EditorRun, String> {
+fn editor_run(source: &str, path: &std::path::Path, workspace: &std::path::Path, config: &Config) -> Result<EditorRun, String> {
     use crate::pipeline::editor::{self, EditorContext};
+    use crate::workspace::resolve_inside;
 
     let block = editor::editor_block(source).ok_or("this pipeline has no `editor` block, so --file has nothing to fill")?;
-    let original = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let display_path = path.to_string_lossy().trim_start_matches("./").to_string();
+    let root = resolve_inside(workspace, std::path::Path::new(""))?;
+    let real_path = resolve_inside(&root, path)?;
+    let original = std::fs::read_to_string(&real_path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let display_path = real_path.strip_prefix(&root).unwrap_or(&real_path).to_string_lossy().replace('\\', "/");
     let is_elixir = crate::elixir::is_elixir_path(&display_path);
     let diagnostics = if is_elixir {
         let tree = crate::elixir::parser::with_parser(|p| p.parse_str(&original, None));
-        let options = crate::elixir::AnalysisOptions { path: Some(display_path.clone()), rules: config.rules.clone(), workspace: None };
+        let options = crate::elixir::AnalysisOptions { path: Some(display_path.clone()), rules: config.rules.clone(), workspace: None, ..Default::default() };
         editor::diagnostics_text(&original, &crate::elixir::analyze(&original, &tree, &options))
     } else {
         String::new()
@@ -536,7 +545,7 @@ fn editor_run(source: &str, path: &std::path::Path, config: &Config) -> Result<E
         diagnostics,
     };
     let inputs = editor::inputs(&block, &context)?;
-    Ok(EditorRun { block, original, display_path, inputs })
+    Ok(EditorRun { block, original, root, real_path, display_path, inputs })
 }
 
 /// What an editor pipeline's answer means for the file: findings, or a diff
@@ -565,26 +574,26 @@ fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Re
         out.push_str(&format!("{} finding{} from {}.\n", findings.len(), if findings.len() == 1 { "" } else { "s" }, editor.block.name));
         return Ok(out);
     }
-    let (path, before) = match editor.block.writes_to {
-        WritesTo::File => (target.path.clone(), editor.original.clone()),
+    let (shown, path, before) = match editor.block.writes_to {
+        WritesTo::File => (editor.display_path.clone(), editor.real_path.clone(), editor.original.clone()),
         WritesTo::TestFile => {
-            let test = PathBuf::from(editor::test_path(&editor.display_path));
-            let existing = std::fs::read_to_string(&test).unwrap_or_default();
-            (test, existing)
+            let test = editor::test_path(&editor.display_path);
+            let real = crate::workspace::resolve_inside(&editor.root, std::path::Path::new(&test))?;
+            let existing = std::fs::read_to_string(&real).unwrap_or_default();
+            (test, real, existing)
         }
     };
     let after = outcome::new_text(answer, &before)?;
-    if crate::elixir::is_elixir_path(&path.to_string_lossy()) && crate::elixir::syntax_errors::adds_errors(&before, &after) {
-        return Err(format!("the proposed code for {} has syntax errors; nothing was changed", path.display()));
+    if crate::elixir::is_elixir_path(&shown) && crate::elixir::syntax_errors::adds_errors(&before, &after) {
+        return Err(format!("the proposed code for {shown} has syntax errors; nothing was changed"));
     }
-    let shown = path.to_string_lossy().to_string();
     let diff = similar::TextDiff::from_lines(&before, &after).unified_diff().header(&format!("a/{shown}"), &format!("b/{shown}")).to_string();
     if target.write {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
         }
-        crate::check::write_atomically(&path, &after).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        eprintln!("wrote {}", path.display());
+        crate::check::write_atomically(&path, &after).map_err(|e| format!("cannot write {shown}: {e}"))?;
+        eprintln!("wrote {shown}");
     }
     Ok(diff)
 }

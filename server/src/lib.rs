@@ -12,3 +12,4 @@ pub mod finding;
 pub mod lsp;
 pub mod pipeline;
 pub mod store;
+pub mod workspace;

@@ -26,6 +26,7 @@ use crate::finding::Severity;
 use crate::pipeline::editor::{self, EditorBlock, EditorContext, Kind, WritesTo};
 use crate::pipeline::outcome::{self, ModelFinding};
 use crate::pipeline::run::{self, RunEvent, RunOptions};
+use crate::workspace::resolve_inside;
 
 pub const RUN: &str = "elexirion.runPipeline";
 pub const CLEAR: &str = "elexirion.clearPipelineDiagnostics";
@@ -156,7 +157,7 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
     let text = snapshot.text.to_string();
     let selection = range.map(|r| convert::offset_range(&snapshot.text, r, encoding)).filter(|r| !r.is_empty());
     let path = uri.to_file_path().map(|p| p.into_owned()).unwrap_or_default();
-    let relative = root.as_ref().and_then(|r| path.strip_prefix(r).ok()).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+    let relative = workspace_relative(root.as_deref(), &path);
     let findings = {
         let mut parsed = snapshot.clone();
         parsed.parse();
@@ -335,9 +336,7 @@ impl Finished<'_> {
         match self.block.writes_to {
             WritesTo::File => {
                 let path = self.uri.to_file_path().map(|p| p.into_owned()).unwrap_or_default();
-                if self.state.root().is_some_and(|root| !path.starts_with(root)) {
-                    return Err("this file is outside the workspace; nothing was applied".into());
-                }
+                resolve_inside(self.workspace, &path)?;
                 let scope = self.selection.clone().unwrap_or(0..current.len());
                 let replacement = outcome::new_text(answer, &current[scope.clone()])?;
                 let mut proposed = current.clone();
@@ -358,10 +357,7 @@ impl Finished<'_> {
                 })
             }
             WritesTo::TestFile => {
-                let target = self.workspace.join(editor::test_path(self.relative));
-                if !target.starts_with(self.workspace) || self.relative.contains("..") {
-                    return Err("the test file would be outside the workspace; refused".into());
-                }
+                let target = resolve_inside(self.workspace, Path::new(&editor::test_path(self.relative)))?;
                 let existing = std::fs::read_to_string(&target).unwrap_or_default();
                 let proposed = outcome::new_text(answer, &existing)?;
                 refuse_syntax_errors(&existing, &proposed)?;
@@ -379,6 +375,17 @@ impl Finished<'_> {
             }
         }
     }
+}
+
+/// A document's path in the workspace, symlinks and `..` resolved; as it
+/// is when it lies outside.
+fn workspace_relative(root: Option<&Path>, path: &Path) -> String {
+    let inside = root.and_then(|root| Some((resolve_inside(root, Path::new("")).ok()?, resolve_inside(root, path).ok()?)));
+    let relative = match &inside {
+        Some((root, real)) => real.strip_prefix(root).unwrap_or(real),
+        None => path,
+    };
+    relative.to_string_lossy().replace('\\', "/")
 }
 
 fn refuse_syntax_errors(before: &str, after: &str) -> Result<(), String> {

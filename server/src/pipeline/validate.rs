@@ -496,14 +496,21 @@ impl Validator<'_> {
         if relative.contains("{{") {
             return; // decided at run time
         }
-        let full = workspace.join(relative);
-        let inside = full.components().all(|c| c != std::path::Component::ParentDir) && !Path::new(relative).is_absolute();
-        if !inside {
-            let message = format!("`{relative}` is outside the workspace; Elexirion will not read it");
-            self.report(codes::MISSING_FILE, Severity::Warning, path.range.clone(), message);
-        } else if !full.exists() {
-            let message = format!("`{relative}` does not exist in the workspace");
-            self.report(codes::MISSING_FILE, Severity::Warning, path.range.clone(), message);
+        use crate::workspace::{resolve_inside, Reason};
+        match resolve_inside(workspace, Path::new(relative)) {
+            Err(refused) => {
+                let why = match refused.reason {
+                    Reason::Outside => "is outside the workspace".to_string(),
+                    Reason::Unresolvable(error) => format!("cannot be resolved ({error})"),
+                };
+                let message = format!("`{relative}` {why}; Elexirion will not read it");
+                self.report(codes::MISSING_FILE, Severity::Warning, path.range.clone(), message);
+            }
+            Ok(real) if !real.exists() => {
+                let message = format!("`{relative}` does not exist in the workspace");
+                self.report(codes::MISSING_FILE, Severity::Warning, path.range.clone(), message);
+            }
+            Ok(_) => {}
         }
     }
 

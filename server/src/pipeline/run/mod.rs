@@ -10,7 +10,7 @@ mod serving;
 pub mod values;
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -613,13 +613,10 @@ fn model_alias(model: &str) -> String {
     }
 }
 
-/// A file in the workspace; paths that leave it are refused.
+/// A file in the workspace; paths that leave it, by `..` or a symlink, are refused.
 fn read_workspace_file(workspace: &Path, path: &str) -> Result<String, String> {
-    let relative = Path::new(path);
-    if relative.is_absolute() || relative.components().any(|c| matches!(c, Component::ParentDir)) {
-        return Err(format!("`{path}` is outside the workspace; refused"));
-    }
-    std::fs::read_to_string(workspace.join(relative)).map_err(|e| format!("cannot read `{path}`: {e}"))
+    let real = crate::workspace::resolve_inside(workspace, Path::new(path))?;
+    std::fs::read_to_string(real).map_err(|e| format!("cannot read `{path}`: {e}"))
 }
 
 /// Workspace files matching a glob, as relative paths.
