@@ -121,3 +121,41 @@ fn anchors_and_aliases_validate_as_pipeline_ex_reads_them() {
     assert_eq!(code, Some(0), "{output}");
     assert!(output.contains("EXP008") && !output.contains("EXP006"), "{output}");
 }
+
+/// 180 KB of `do` blocks never closed: slow for tree-sitter to recover from.
+fn unclosed_blocks() -> String {
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 180_000 {
+        text.push_str(&format!("defmodule M{i} do\n  def f{i}(x) do\n    case x do\n      {i} -> :ok\n"));
+        i += 1;
+    }
+    text
+}
+
+#[test]
+fn typing_into_a_slow_file_analyses_the_newest_version_not_every_one() {
+    let (mut client, log) = LspClient::start_with_log();
+    client.initialize(None);
+    let uri = "file:///project/lib/unclosed.ex";
+    let text = unclosed_blocks();
+    let last_line = text.lines().count() as u32;
+    client.open(uri, "elixir", 1, &text);
+    for version in 2..=31 {
+        client.change(uri, version, [last_line, 0], [last_line, 0], "x");
+        std::thread::sleep(std::time::Duration::from_millis(40));
+    }
+    // Before, every version was analysed, all at once: the last one's
+    // diagnostics came minutes later.
+    let published = client.wait_for("diagnostics of the last version", |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == 31
+    });
+    assert!(!published["params"]["diagnostics"].as_array().unwrap().is_empty());
+    assert!(client.shutdown().success());
+    // Each analysis was cancelled by the next version, or waited its turn
+    // and found itself superseded: few ran to the end.
+    let log = log.lock().unwrap();
+    let done = log.matches("analysis done").count();
+    assert!((1..=4).contains(&done), "{done} analyses ran to the end for 31 versions");
+    assert!(log.contains("analysis cancelled"), "no analysis was cancelled");
+}

@@ -23,7 +23,7 @@ fn fixture(rule: &Rule) -> String {
 /// Analyse as application code (`lib/`) with only `rule` turned on.
 fn findings_of(rule: &Rule, source: &str, path: &str) -> Vec<Finding> {
     let others = RULES.iter().filter(|r| r.code != rule.code).map(|r| r.code.to_string()).collect();
-    let options = AnalysisOptions { path: Some(path.to_string()), rules: RuleSettings { disable: others, ..Default::default() }, workspace: None };
+    let options = AnalysisOptions { path: Some(path.to_string()), rules: RuleSettings { disable: others, ..Default::default() }, workspace: None, ..Default::default() };
     let tree = ElixirParser::new().parse_str(source, None);
     analyze(source, &tree, &options).into_iter().filter(|f| f.code != "EXR000").collect()
 }
@@ -142,7 +142,7 @@ fn suppression_comments_silence_one_line_or_a_whole_file() {
 fn thresholds_come_from_settings() {
     let source = "defmodule A do\n  def f(a, b, c), do: {a, b, c}\nend\n";
     let tree = ElixirParser::new().parse_str(source, None);
-    let strict = AnalysisOptions { path: None, rules: RuleSettings { max_parameters: 2, ..Default::default() }, workspace: None };
+    let strict = AnalysisOptions { path: None, rules: RuleSettings { max_parameters: 2, ..Default::default() }, workspace: None, ..Default::default() };
     assert!(analyze(source, &tree, &strict).iter().any(|f| f.name == "long-parameter-list"));
     assert!(!analyze(source, &tree, &AnalysisOptions::default()).iter().any(|f| f.name == "long-parameter-list"));
 }

@@ -99,7 +99,7 @@ pub fn check_file(parser: &mut ElixirParser, path: &Path, settings: &RuleSetting
         Err(error) => return unreadable(path, error.to_string()),
     };
     let tree = parser.parse_str(&source, None);
-    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone(), workspace: None };
+    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone(), workspace: None, ..Default::default() };
     let findings = elixir::analyze(&source, &tree, &options);
     let problems = locate(&source, findings);
     CheckedFile { path: path.to_path_buf(), lines: source.lines().count(), problems, error: None }
@@ -156,7 +156,7 @@ pub fn fix_paths(paths: &[PathBuf], settings: &RuleSettings) -> Vec<FixOutcome> 
 
 fn fix_file(path: &Path, settings: &RuleSettings) -> Result<usize, String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone(), workspace: None };
+    let options = AnalysisOptions { path: Some(path.to_string_lossy().into_owned()), rules: settings.clone(), workspace: None, ..Default::default() };
     let fixed = crate::elixir::fixes::fix_all(&source, &options)?;
     if fixed.applied > 0 {
         write_atomically(path, &fixed.text).map_err(|e| format!("cannot write: {e}"))?;

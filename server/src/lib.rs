@@ -3,6 +3,7 @@
 //! The core (`document`, `elixir`, `finding`, `check`) is pure: text and
 //! trees in, findings out. `lsp` and `cli` are thin layers over it.
 
+pub mod cancellation;
 pub mod check;
 pub mod cli;
 pub mod config;

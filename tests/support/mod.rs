@@ -27,12 +27,33 @@ pub struct LspClient {
 
 impl LspClient {
     pub fn start() -> Self {
+        Self::spawn(Stdio::inherit())
+    }
+
+    /// Start the server with its debug log gathered, to ask what it did.
+    pub fn start_with_log() -> (Self, std::sync::Arc<std::sync::Mutex<String>>) {
+        let mut client = Self::spawn(Stdio::piped());
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = client.child.stderr.take().unwrap();
+        let gathered = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = gathered.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        (client, log)
+    }
+
+    fn spawn(stderr: Stdio) -> Self {
         let mut child = Command::new(binary())
             .arg("serve")
             .env("ELEXIRION_LOG", "debug")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start elexirion serve");
         let stdout = child.stdout.take().unwrap();

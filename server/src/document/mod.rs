@@ -6,6 +6,7 @@ pub mod position;
 use ropey::Rope;
 use tree_sitter::{InputEdit, Point, Tree};
 
+use crate::cancellation::Cancellation;
 use crate::elixir::parser::with_parser;
 pub use position::{byte_offset, position_at, PositionEncoding, TextPosition};
 
@@ -66,11 +67,16 @@ impl Snapshot {
     /// The syntax tree of this text (Elixir only), re-parsing incrementally
     /// from the document's last tree if edits came since.
     pub fn parse(&mut self) -> Option<&Tree> {
+        self.parse_unless_cancelled(&Cancellation::default())
+    }
+
+    /// [`Snapshot::parse`], giving up (`None`, the old tree kept) once `cancel` is set.
+    pub fn parse_unless_cancelled(&mut self, cancel: &Cancellation) -> Option<&Tree> {
         if self.kind != DocumentKind::Elixir {
             return None;
         }
         if !self.tree_is_current {
-            let tree = with_parser(|parser| parser.parse_rope(&self.text, self.tree.as_ref()));
+            let tree = with_parser(|parser| parser.parse_rope_unless_cancelled(&self.text, self.tree.as_ref(), cancel))?;
             self.tree = Some(tree);
             self.tree_is_current = true;
         }

@@ -22,6 +22,9 @@ pub struct AnalysisOptions {
     pub rules: RuleSettings,
     /// The workspace root, when known.
     pub workspace: Option<std::path::PathBuf>,
+    /// Set when the result is no longer wanted: the analysis then stops
+    /// early with what it has, which the caller drops.
+    pub cancel: crate::cancellation::Cancellation,
 }
 
 /// Elixir source files, by extension.
@@ -31,12 +34,12 @@ pub fn is_elixir_path(path: &str) -> bool {
 
 /// Everything we report for one Elixir file, in document order.
 pub fn analyze(source: &str, tree: &Tree, options: &AnalysisOptions) -> Vec<Finding> {
-    let mut findings = syntax_errors::syntax_errors(source, tree);
+    let mut findings = syntax_errors::syntax_errors_unless_cancelled(source, tree, &options.cancel);
     // The rules' context costs a walk of the whole tree: only when needed.
     let any_rule = rules::RULES.iter().any(|r| options.rules.is_enabled(r.code, r.name));
-    if any_rule {
+    if any_rule && !options.cancel.is_cancelled() {
         let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
-        rules::check_all(&context, &mut findings);
+        rules::check_all(&context, &mut findings, &options.cancel);
         suppression::remove_suppressed(source, &context.comments, &mut findings);
     }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));

@@ -1,9 +1,12 @@
 //! The tree-sitter-elixir parser, reading from a `&str` or straight from a rope.
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 
 use ropey::Rope;
-use tree_sitter::{Parser, Tree};
+use tree_sitter::{ParseOptions, Parser, Tree};
+
+use crate::cancellation::Cancellation;
 
 pub struct ElixirParser {
     parser: Parser,
@@ -41,6 +44,12 @@ impl ElixirParser {
 
     /// Parse the rope chunk by chunk, without copying it into one string.
     pub fn parse_rope(&mut self, text: &Rope, old_tree: Option<&Tree>) -> Tree {
+        self.parse_rope_unless_cancelled(text, old_tree, &Cancellation::default())
+            .expect("parsing without a timeout or cancellation flag always yields a tree")
+    }
+
+    /// [`ElixirParser::parse_rope`], giving up (`None`) once `cancel` is set.
+    pub fn parse_rope_unless_cancelled(&mut self, text: &Rope, old_tree: Option<&Tree>, cancel: &Cancellation) -> Option<Tree> {
         let mut read = |byte: usize, _| -> &[u8] {
             if byte >= text.len_bytes() {
                 return &[];
@@ -48,8 +57,32 @@ impl ElixirParser {
             let (chunk, chunk_start, _, _) = text.chunk_at_byte(byte);
             &chunk.as_bytes()[byte - chunk_start..]
         };
-        self.parser
-            .parse_with_options(&mut read, old_tree, None)
-            .expect("parsing without a timeout or cancellation flag always yields a tree")
+        let mut progress = |_: &tree_sitter::ParseState| {
+            if cancel.is_cancelled() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        };
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        let tree = self.parser.parse_with_options(&mut read, old_tree, Some(options));
+        if tree.is_none() {
+            // A cancelled parse would otherwise resume on the next call.
+            self.parser.reset();
+        }
+        tree
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cancelled_parse_gives_up_and_the_next_one_starts_afresh() {
+        let text = Rope::from_str(&"defmodule A do\n  def f(x), do: x\nend\n".repeat(2_000));
+        let cancel = Cancellation::default();
+        cancel.cancel();
+        let mut parser = ElixirParser::new();
+        assert!(parser.parse_rope_unless_cancelled(&text, None, &cancel).is_none());
+        let tree = parser.parse_rope(&Rope::from_str("x = 1\n"), None);
+        assert_eq!(tree.root_node().end_byte(), 6);
+        assert!(!tree.root_node().has_error());
     }
 }

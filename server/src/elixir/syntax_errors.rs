@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
+use crate::cancellation::Cancellation;
 use crate::finding::{Finding, Severity};
 
 pub const CODE: &str = "EXR000";
@@ -22,11 +23,16 @@ pub const NAME: &str = "syntax-error";
 const MAX_ERRORS: usize = 20;
 
 pub fn syntax_errors(source: &str, tree: &Tree) -> Vec<Finding> {
+    syntax_errors_unless_cancelled(source, tree, &Cancellation::default())
+}
+
+/// [`syntax_errors`], stopping early (with a partial answer) once cancelled.
+pub fn syntax_errors_unless_cancelled(source: &str, tree: &Tree, cancel: &Cancellation) -> Vec<Finding> {
     let root = tree.root_node();
     if !root.has_error() {
         return Vec::new();
     }
-    let mut candidates = collect(root, source);
+    let mut candidates = collect(root, source, cancel);
 
     // Widest claims first, so that what they explain can be dropped.
     candidates.sort_by_key(|c| (c.claims.start, std::cmp::Reverse(c.claims.end)));
@@ -76,11 +82,17 @@ struct Candidate {
 /// Every ERROR and MISSING node explained, found with a cursor rather than
 /// recursion: real code nests deeply. An ERROR whose causes were found is
 /// searched further, for independent mistakes inside the code it holds.
-fn collect(root: Node, source: &str) -> Vec<Candidate> {
+fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
     let mut out = Vec::new();
+    let mut borrowers = None;
     super::syntax::walk(root, &mut |node| {
-        if node.is_missing() {
-            out.push(explain_missing(node, source));
+        if cancel.is_cancelled() {
+            false
+        } else if node.is_missing() {
+            // Found once for the whole file: nested blocks missing their `end`
+            // would otherwise each walk all the code inside them.
+            let borrowers = borrowers.get_or_insert_with(|| blocks_borrowing_an_end(root, source));
+            out.push(explain_missing(node, borrowers));
             false
         } else if node.is_error() {
             let (causes, understood) = explain_error(node, source);
@@ -93,7 +105,7 @@ fn collect(root: Node, source: &str) -> Vec<Candidate> {
     out
 }
 
-fn explain_missing(missing: Node, source: &str) -> Candidate {
+fn explain_missing<'t>(missing: Node<'t>, borrowers: &[Node<'t>]) -> Candidate {
     let kind = missing.kind();
     let at = missing.start_byte();
     let parent = missing.parent();
@@ -104,7 +116,7 @@ fn explain_missing(missing: Node, source: &str) -> Candidate {
     });
     match (opener, parent) {
         (Some(opener), Some(parent)) if kind == "end" => {
-            let blamed = unclosed_block(parent, source).unwrap_or(opener);
+            let blamed = unclosed_block(parent, borrowers).unwrap_or(opener);
             Candidate {
                 range: blamed.byte_range(),
                 claims: blamed.start_byte()..parent.end_byte(),
@@ -157,7 +169,9 @@ struct Cause {
 /// string content), else every unclosed bracket and every closer with
 /// nothing to close.
 fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
-    let mut open: Vec<Node> = Vec::new();
+    // Each opener with the closer it waits for. Only a closer searches this
+    // stack: thousands of open `do`s must not make every token slow.
+    let mut open: Vec<(Node, &'static str)> = Vec::new();
     let mut unmatched: Vec<Node> = Vec::new();
     for token in leaves(error) {
         let kind = token_kind(token, source);
@@ -165,15 +179,16 @@ fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
             let message = format!("unterminated string: no closing `{kind}`");
             return vec![Cause { range: token.byte_range(), message }];
         }
-        if closer_for(kind).is_some() {
-            open.push(token);
-        } else if let Some(position) = open.iter().rposition(|o| closer_for(o.kind()) == Some(kind)) {
-            unmatched.extend(open.drain(position..).skip(1));
+        if let Some(closer) = closer_for(kind) {
+            open.push((token, closer));
         } else if is_closer(kind) {
-            unmatched.push(token);
+            match open.iter().rposition(|(_, closer)| *closer == kind) {
+                Some(position) => unmatched.extend(open.drain(position..).skip(1).map(|(opener, _)| opener)),
+                None => unmatched.push(token),
+            }
         }
     }
-    unmatched.extend(open);
+    unmatched.extend(open.into_iter().map(|(opener, _)| opener));
     // Blocks (`do`, `fn`) left open are usually closed by text after the
     // error; brackets are the likelier culprits.
     unmatched.retain(|token| !matches!(token.kind(), "do" | "fn"));
@@ -194,34 +209,25 @@ fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
 /// For a `do` block whose `end` tree-sitter had to invent, find the block
 /// that really lacks it. A block that is not closed borrows the `end` of the
 /// block around it, so that `end` sits at the wrong indentation for it; the
-/// innermost such block is the one the author left open.
-fn unclosed_block<'t>(block: Node<'t>, source: &str) -> Option<Node<'t>> {
-    let mut blamed: Option<Node<'t>> = None;
-    let mut cursor = block.walk();
-    loop {
-        let node = cursor.node();
-        if matches!(node.kind(), "do_block" | "anonymous_function") && node != block {
-            if let Some(opener) = borrowed_end_opener(node, source) {
-                if blamed.is_none_or(|b| opener.start_byte() > b.start_byte()) {
-                    blamed = Some(opener);
-                }
-            }
+/// innermost such block is the one the author left open: the last of
+/// `borrowers` (in document order) that starts inside `block`.
+fn unclosed_block<'t>(block: Node<'t>, borrowers: &[Node<'t>]) -> Option<Node<'t>> {
+    let after_end = borrowers.partition_point(|opener| opener.start_byte() < block.end_byte());
+    borrowers[..after_end].last().filter(|opener| opener.start_byte() > block.start_byte()).copied()
+}
+
+/// The openers of every block that borrowed another block's `end`, in
+/// document order.
+fn blocks_borrowing_an_end<'t>(root: Node<'t>, source: &str) -> Vec<Node<'t>> {
+    let mut openers = Vec::new();
+    super::syntax::walk(root, &mut |node| {
+        if matches!(node.kind(), "do_block" | "anonymous_function") {
+            openers.extend(borrowed_end_opener(node, source));
         }
-        if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.node() == block {
-                return blamed;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return blamed;
-            }
-        }
-    }
+        true
+    });
+    openers.sort_by_key(Node::start_byte);
+    openers
 }
 
 /// The opener (`do` or `fn`) of a block whose `end` starts its own line at
@@ -235,7 +241,7 @@ fn borrowed_end_opener<'t>(block: Node<'t>, source: &str) -> Option<Node<'t>> {
     let owner_start = block.parent().filter(|_| opener.kind() == "do").unwrap_or(block).start_byte();
     let (owner_line, owner_indent) = line_and_indent(source, owner_start);
     let (end_line, end_indent) = line_and_indent(source, end.start_byte());
-    let end_starts_line = end_indent == end.start_byte() - line_start(source, end.start_byte());
+    let end_starts_line = end_indent == end.start_byte() - end_line;
     (end_line != owner_line && end_starts_line && end_indent != owner_indent).then_some(opener)
 }
 
@@ -243,11 +249,12 @@ fn line_start(source: &str, byte: usize) -> usize {
     source[..byte].rfind('\n').map_or(0, |i| i + 1)
 }
 
-/// The line number and indentation width (in bytes) of the line holding `byte`.
+/// Where the line holding `byte` starts (which tells lines apart without
+/// counting them from the top) and its indentation width in bytes.
 fn line_and_indent(source: &str, byte: usize) -> (usize, usize) {
     let start = line_start(source, byte);
     let indent = source[start..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
-    (source[..start].matches('\n').count(), indent)
+    (start, indent)
 }
 
 /// The leaves below `node`, in order.

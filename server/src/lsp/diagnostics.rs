@@ -17,20 +17,30 @@ use crate::finding::Finding;
 const DEBOUNCE: Duration = Duration::from_millis(30);
 
 /// Analyse `uri` at `version` once typing pauses, unless a newer version
-/// arrives first; publish only while `version` is still current.
+/// arrives first; publish only while `version` is still current. A newer
+/// request cancels this one, waiting or running, and one analysis of a
+/// document runs at a time: work and memory follow the documents open, not
+/// the edits made.
 pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
+    let (turn, cancel) = state.begin_analysis(&uri);
     tokio::spawn(async move {
         tokio::time::sleep(DEBOUNCE).await;
+        let _turn = turn.lock_owned().await;
+        if cancel.is_cancelled() {
+            return;
+        }
         let Some(mut snapshot) = state.snapshot_at(&uri, version) else {
             return; // superseded or closed meanwhile
         };
         let encoding = state.encoding();
-        let options = state.analysis_options(&uri);
+        let mut options = state.analysis_options(&uri);
+        options.cancel = cancel.clone();
         // Parsing a large file can take tens of milliseconds: keep it off the
         // async threads and away from the documents lock.
+        let started = std::time::Instant::now();
         let analysed = tokio::task::spawn_blocking(move || {
             guard_sync("analysis", || {
-                snapshot.parse();
+                snapshot.parse_unless_cancelled(&options.cancel);
                 let diagnostics = diagnostics(&snapshot, &options, encoding);
                 (snapshot, diagnostics)
             })
@@ -39,6 +49,12 @@ pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
         let Ok(Some((snapshot, diagnostics))) = analysed else {
             return; // the panic was logged; the previous diagnostics stay
         };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        if cancel.is_cancelled() {
+            tracing::debug!(uri = uri.as_str(), version, elapsed_ms, "analysis cancelled");
+            return; // partial: a newer analysis will publish
+        }
+        tracing::debug!(uri = uri.as_str(), version, elapsed_ms, "analysis done");
         state.keep_tree(&uri, &snapshot);
         let mut diagnostics = diagnostics;
         diagnostics.extend(super::pipeline_runs::diagnostics_for(&state, &uri, &snapshot.text, encoding));

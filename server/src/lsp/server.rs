@@ -282,6 +282,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state.documents().remove(&uri);
+        self.state.end_analyses(&uri);
         self.state.applied().remove(&uri);
         diagnostics::clear(&self.state, &self.client, uri).await;
     }

@@ -1,10 +1,11 @@
 //! What the server remembers between messages.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use tower_lsp_server::ls_types::Uri;
 
+use crate::cancellation::Cancellation;
 use crate::config::Config;
 use crate::document::{Document, PositionEncoding, Snapshot};
 use crate::elixir::AnalysisOptions;
@@ -31,6 +32,9 @@ pub struct State {
     pub published: tokio::sync::Mutex<HashMap<Uri, i32>>,
     /// The optimization store, opened on first use.
     store: Mutex<super::prompt_store::StoreSlot>,
+    /// Per open document: a lock that lets one analysis run at a time, and
+    /// the flag of the newest analysis asked for, which a newer one cancels.
+    analyses: Mutex<HashMap<Uri, (Arc<tokio::sync::Mutex<()>>, Cancellation)>>,
     /// Refactors applied by pipelines, watched for an undo.
     applied: Mutex<HashMap<Uri, super::prompt_store::Applied>>,
 }
@@ -96,6 +100,7 @@ impl State {
             path: path.or_else(|| Some(uri.path().to_string())),
             rules: config.rules.clone(),
             workspace: self.root(),
+            ..Default::default()
         }
     }
 
@@ -103,6 +108,24 @@ impl State {
     /// handler that panicked drops the document it was changing.
     pub fn documents(&self) -> MutexGuard<'_, HashMap<Uri, Document>> {
         self.documents.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Start an analysis of `uri`: cancel the one asked for before, and
+    /// return the document's analysis lock and the new analysis's flag.
+    pub fn begin_analysis(&self, uri: &Uri) -> (Arc<tokio::sync::Mutex<()>>, Cancellation) {
+        let mut analyses = self.analyses.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (turn, latest) = analyses.entry(uri.clone()).or_default();
+        latest.cancel();
+        *latest = Cancellation::default();
+        (turn.clone(), latest.clone())
+    }
+
+    /// A closed document's analysis is no longer wanted.
+    pub fn end_analyses(&self, uri: &Uri) {
+        let removed = self.analyses.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(uri);
+        if let Some((_, latest)) = removed {
+            latest.cancel();
+        }
     }
 
     pub fn current_version(&self, uri: &Uri) -> Option<i32> {

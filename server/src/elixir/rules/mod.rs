@@ -232,9 +232,12 @@ pub fn genserver_callbacks<'m, 't>(module: &'m ModuleDef<'t>) -> impl Iterator<I
 }
 
 /// Run every enabled rule over a parsed file.
-pub fn check_all(context: &Context, findings: &mut Vec<Finding>) {
+pub fn check_all(context: &Context, findings: &mut Vec<Finding>, cancel: &crate::cancellation::Cancellation) {
     let in_test = context.is_test_or_script();
     for rule in RULES {
+        if cancel.is_cancelled() {
+            return;
+        }
         if context.settings.is_enabled(rule.code, rule.name) && (rule.checks_tests || !in_test) {
             (rule.check)(context, findings);
         }
