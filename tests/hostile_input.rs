@@ -159,3 +159,40 @@ fn typing_into_a_slow_file_analyses_the_newest_version_not_every_one() {
     assert!((1..=4).contains(&done), "{done} analyses ran to the end for 31 versions");
     assert!(log.contains("analysis cancelled"), "no analysis was cancelled");
 }
+
+/// A JSON value of any shape, from a seeded generator.
+fn random_value(rng: &mut impl rand::Rng, depth: u32) -> Value {
+    match rng.random_range(0..if depth > 3 { 5 } else { 8 }) {
+        0 => Value::Null,
+        1 => Value::from(rng.random::<bool>()),
+        2 => Value::from(rng.random_range(-5i64..100_000)),
+        3 => Value::from(["", "file:///x.ex", "file:///p/pipelines/a.yaml", "é😀", "..", "elixir", "yaml"][rng.random_range(0..7)]),
+        4 => Value::from(rng.random::<f64>() * 1e12),
+        5 => Value::Array((0..rng.random_range(0..4)).map(|_| random_value(rng, depth + 1)).collect()),
+        _ => {
+            let keys = ["textDocument", "uri", "text", "version", "position", "line", "character", "range", "start", "end", "contentChanges", "context", "command", "arguments", "languageId", "settings", "changes", "diagnostics", "only"];
+            Value::Object((0..rng.random_range(0..5)).map(|_| (keys[rng.random_range(0..keys.len())].to_string(), random_value(rng, depth + 1))).collect())
+        }
+    }
+}
+
+#[test]
+fn random_params_for_every_method_never_stop_the_server() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+    let mut client = LspClient::start();
+    client.initialize(None);
+    let requests = ["textDocument/hover", "textDocument/completion", "textDocument/definition", "textDocument/references", "textDocument/rename", "textDocument/prepareRename", "textDocument/documentSymbol", "textDocument/codeAction", "workspace/executeCommand", "elexirion/optimizedPrompt", "textDocument/formatting"];
+    let notifications = ["textDocument/didOpen", "textDocument/didChange", "textDocument/didClose", "textDocument/didSave", "workspace/didChangeConfiguration", "workspace/didChangeWatchedFiles", "window/workDoneProgress/cancel", "$/cancelRequest"];
+    for _ in 0..300 {
+        let params = random_value(&mut rng, 0);
+        if rng.random::<bool>() {
+            let method = requests[rng.random_range(0..requests.len())];
+            let response = client.request_raw(method, params.clone());
+            assert!(response.get("result").is_some() || response.get("error").is_some(), "{method} {params}: {response}");
+        } else {
+            client.notify(notifications[rng.random_range(0..notifications.len())], params);
+        }
+    }
+    assert!(client.shutdown().success());
+}

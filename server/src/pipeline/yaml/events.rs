@@ -99,7 +99,8 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn event(&mut self, event: Event, span: Span) {
-        let range = self.offsets.byte(span.start.index())..self.offsets.byte(span.end.index());
+        let start = self.offsets.byte(span.start.index());
+        let range = start..self.offsets.byte(span.end.index()).max(start);
         match event {
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map { start: range.start, anchor, entries: Vec::new(), key: None }),
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq { start: range.start, anchor, items: Vec::new() }),
@@ -134,7 +135,7 @@ impl Builder<'_> {
 
     /// A collection ends at its closing bracket (flow) or its last value (block).
     fn end_of(&self, start: usize, last_child: Option<usize>, end_event: &Range<usize>) -> usize {
-        let closer = self.source[end_event.clone()].trim_end();
+        let closer = self.source.get(end_event.clone()).unwrap_or_default().trim_end();
         if closer.ends_with(']') || closer.ends_with('}') {
             end_event.start + closer.len()
         } else {
