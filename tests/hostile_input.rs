@@ -22,7 +22,9 @@ fn undecodable_messages_are_answered_and_the_server_goes_on() {
     let mut client = LspClient::start();
     client.initialize(None);
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    let cases: [(&str, &[u8], i64, Value); 6] = [
+    let cases: [(&str, &[u8], i64, Value); 8] = [
+        ("a duplicate key", br#"{"jsonrpc":"2.0","method":"x","method":"x"}"#, -32600, Value::Null),
+        ("a duplicate id", br#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#, -32600, Value::from(2)),
         ("malformed JSON", b"{\"jsonrpc\": \"2.0\", \"id\": ", -32700, Value::Null),
         ("an empty object", b"{}", -32600, Value::Null),
         ("an object id", br#"{"jsonrpc":"2.0","id":{"a":1},"method":"textDocument/hover"}"#, -32600, Value::Null),

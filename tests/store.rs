@@ -514,3 +514,33 @@ fn the_mode_comes_from_the_request_else_the_pipeline() {
     let findings = elexirion::pipeline::validate::validate(&hybrid, &Default::default());
     assert!(findings.iter().all(|f| !f.message.contains("unknown key")), "{findings:?}");
 }
+
+#[test]
+fn processes_opening_one_damaged_store_at_once_set_it_aside_once() {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        std::fs::write(&path, vec![0x5a; 5_000]).unwrap();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let openers: Vec<_> = (0..6)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    elexirion::store::Store::open(&path).map(|opened| opened.store.schema_version().unwrap())
+                })
+            })
+            .collect();
+        for opener in openers {
+            assert_eq!(opener.join().unwrap().map_err(|e| e.to_string()), Ok(elexirion::store::SCHEMA_VERSION));
+        }
+        let aside: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains(".corrupt-") && !name.ends_with("-wal") && !name.ends_with("-shm"))
+            .collect();
+        assert_eq!(aside.len(), 1, "only the damaged file is set aside: {aside:?}");
+        assert_eq!(std::fs::read(dir.path().join(&aside[0])).unwrap(), vec![0x5a; 5_000]);
+    }
+}

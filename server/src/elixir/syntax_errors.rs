@@ -19,6 +19,9 @@ use crate::finding::{Finding, Severity};
 pub const CODE: &str = "EXR000";
 pub const NAME: &str = "syntax-error";
 
+/// ERROR nodes scanned read at most this many times the file's size in all.
+const SCAN_BUDGET_PER_BYTE: usize = 8;
+
 /// At most this many per file: past a few, more of them help nobody.
 const MAX_ERRORS: usize = 20;
 
@@ -36,12 +39,14 @@ pub fn syntax_errors_unless_cancelled(source: &str, tree: &Tree, cancel: &Cancel
 
     // Widest claims first, so that what they explain can be dropped.
     candidates.sort_by_key(|c| (c.claims.start, std::cmp::Reverse(c.claims.end)));
+    // Every claim kept so far starts at or before this candidate (a range
+    // lies inside its own claim), so the one reaching furthest decides.
     let mut kept: Vec<Candidate> = Vec::new();
+    let mut furthest_claim = 0;
     for candidate in candidates {
-        let explained = kept.iter().any(|k| {
-            k.claims.start <= candidate.range.start && candidate.range.end <= k.claims.end
-        });
+        let explained = !kept.is_empty() && candidate.range.end <= furthest_claim;
         if !explained {
+            furthest_claim = furthest_claim.max(candidate.claims.end);
             kept.push(candidate);
         }
     }
@@ -85,9 +90,16 @@ struct Candidate {
 fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut borrowers = None;
+    // ERROR nodes nest, and each scan reads all the code inside its node:
+    // thousands of unclosed brackets would make that quadratic. Past a few
+    // readings of the whole file, nested ERROR nodes are only searched for
+    // MISSING nodes, no longer scanned.
+    let mut scan_budget = SCAN_BUDGET_PER_BYTE * source.len().max(1024);
     super::syntax::walk(root, &mut |node| {
         if cancel.is_cancelled() {
             false
+        } else if node.is_error() && node.byte_range().len() > scan_budget {
+            node.has_error()
         } else if node.is_missing() {
             // Found once for the whole file: nested blocks missing their `end`
             // would otherwise each walk all the code inside them.
@@ -95,6 +107,7 @@ fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
             out.push(explain_missing(node, borrowers));
             false
         } else if node.is_error() {
+            scan_budget -= node.byte_range().len();
             let (causes, understood) = explain_error(node, source);
             out.extend(causes);
             understood

@@ -224,6 +224,12 @@ impl Aliases {
         self.expanded += size;
         YamlNode { range: at, value: target.value.clone() }
     }
+
+    /// An alias with no anchor before it: YAML loaders refuse the file.
+    fn unknown(&mut self, name: &str, at: Range<usize>) -> YamlNode {
+        self.errors.push((at.clone(), format!("YAML syntax error: the alias `*{name}` names no anchor defined before it")));
+        YamlNode { range: at, value: YamlValue::Other }
+    }
 }
 
 /// Lines blanked at most while recovering from syntax errors.
@@ -302,7 +308,7 @@ impl Converter<'_> {
                 let name = source[node.byte_range()].trim_start_matches('*');
                 return match self.anchors.get(name) {
                     Some(target) => self.aliases.expand(target, range),
-                    None => YamlNode { range, value: YamlValue::Other },
+                    None => self.aliases.unknown(name, range),
                 };
             }
             "block_mapping" | "flow_mapping" => YamlValue::Map(
@@ -582,6 +588,12 @@ mod tests {
         assert_eq!(prompt.items()[0].get("content").and_then(YamlNode::as_str), Some("hi"));
         assert_eq!(&source[prompt.range.clone()], "*p");
         assert_eq!(steps[2].get("name").and_then(YamlNode::as_str), Some("a"));
+    }
+
+    #[test]
+    fn an_alias_without_an_anchor_is_an_error() {
+        let document = parse("workflow:\n  name: *nope\n");
+        assert!(document.errors.iter().any(|(_, m)| m.contains("`*nope` names no anchor")), "{:?}", document.errors);
     }
 
     #[test]

@@ -75,6 +75,19 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| OpenError::Failed(format!("{}: {e}", parent.display())))?;
         }
+        if let Err(problem) = match open_within(path, busy_wait) {
+            Ok(store) => return Ok(Opened { store, warning: None }),
+            Err(Problem::Corrupt(_)) => Ok(()),
+            Err(problem) => Err(problem),
+        } {
+            return Err(refused(path, problem));
+        }
+        // Several processes may find the same damaged file. One at a time
+        // looks again under a lock: the first sets it aside and starts a new
+        // store; the others find that new store healthy and open it.
+        let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| OpenError::Failed(format!("{}: {e}", lock_path.display())))?;
+        lock.lock().map_err(|e| OpenError::Failed(format!("{}: {e}", lock_path.display())))?;
         let damage = match open_within(path, busy_wait) {
             Ok(store) => return Ok(Opened { store, warning: None }),
             Err(Problem::Corrupt(damage)) => damage,

@@ -125,7 +125,10 @@ impl Builder<'_> {
             Event::Alias(id) => {
                 let node = match self.anchors.get(&id) {
                     Some(target) => self.aliases.expand(target, range),
-                    None => YamlNode { range, value: YamlValue::Other },
+                    None => {
+                        let name = self.source.get(range.clone()).unwrap_or_default().trim_start_matches('*').to_string();
+                        self.aliases.unknown(&name, range)
+                    }
                 };
                 self.finish(node, 0);
             }
