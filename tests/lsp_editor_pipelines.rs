@@ -51,10 +51,10 @@ fn actions(client: &mut LspClient, uri: &str) -> Vec<Value> {
     result.as_array().unwrap().iter().filter(|a| a["command"]["command"] == "elexirion.runPipeline").cloned().collect()
 }
 
-fn run(client: &mut LspClient, action: &Value) {
+/// Start the action's run; the id of the request that answers with its outcome.
+fn run(client: &mut LspClient, action: &Value) -> i64 {
     let command = &action["command"];
-    let result = client.request("workspace/executeCommand", json!({ "command": command["command"], "arguments": command["arguments"] }));
-    assert_eq!(result, Value::Null);
+    client.send_request("workspace/executeCommand", json!({ "command": command["command"], "arguments": command["arguments"] }))
 }
 
 fn action<'a>(all: &'a [Value], title: &str) -> &'a Value {
@@ -83,8 +83,16 @@ fn start_fix(client: &mut LspClient, uri: &str) -> Value {
 /// Run the fix pipeline on `uri`: it must be refused with a message saying
 /// `reason`, and no edit may reach the editor.
 fn expect_refusal(client: &mut LspClient, uri: &str, reason: &str) {
-    start_fix(client, uri);
-    let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
+    let offered = actions(client, uri);
+    run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    // Refused before the run (no progress) or after it (the progress is answered).
+    let message = loop {
+        let next = client.wait_for("an error message", |m| m["method"] == "window/showMessage" || m["method"] == "window/workDoneProgress/create");
+        if next["method"] == "window/showMessage" {
+            break next;
+        }
+        client.respond(&next, Value::Null);
+    };
     assert!(message["params"]["message"].as_str().unwrap().contains(reason), "{message:#}");
     let others = client.drain_for(Duration::from_millis(300));
     assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
@@ -137,7 +145,7 @@ async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
     assert_eq!(apply(support::WORKER, edits), support::WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
     assert_eq!(edits[0]["range"]["start"]["line"], 3, "only the changed line: {edits:#?}");
     client.respond(&request, json!({ "applied": true }));
-    assert_eq!(progress_end(&mut client), "Applied");
+    assert!(progress_end(&mut client).starts_with("Applied"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +207,7 @@ async fn stale_or_broken_answers_are_refused_with_a_message() {
     let server = model(BROKEN, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, false);
-    expect_refusal(&mut client, &workspace.uri, "syntax errors; nothing was applied");
+    expect_refusal(&mut client, &workspace.uri, "has syntax errors");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,7 +297,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     let edits = edit["changes"][&workspace.uri].as_array().or_else(|| edit["documentChanges"][0]["edits"].as_array());
     let fixed = apply(support::WORKER, edits.unwrap_or_else(|| panic!("{edit:#}")));
     client.respond(&request, json!({ "applied": true }));
-    assert_eq!(progress_end(&mut client), "Applied");
+    assert!(progress_end(&mut client).starts_with("Applied"));
     eventually("both steps accepted", vec![Some(Verdict::Accepted)], || verdicts(&workspace, "rewrite"));
     assert_eq!(verdicts(&workspace, "diagnose"), [Some(Verdict::Accepted)]);
 
@@ -382,4 +390,96 @@ async fn generated_tests_do_not_follow_a_symlinked_test_directory_out_of_the_wor
     assert!(message["params"]["message"].as_str().unwrap().contains("`test/app/worker_test.exs` is outside the workspace; refused"), "{message:#}");
     let others = client.drain_for(Duration::from_millis(300));
     assert!(others.iter().all(|m| m["method"] != "workspace/applyEdit"), "{others:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_answers_with_the_run_id_and_what_became_of_it() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, true);
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    let annotation = &request["params"]["edit"]["changeAnnotations"]["elexirion-pipeline"];
+    assert!(annotation["description"].as_str().unwrap().contains("fixes 1 warning (EXR005)"), "{annotation:#}");
+    client.respond(&request, json!({ "applied": true }));
+    let result = client.response_to(id)["result"].clone();
+    assert_eq!(result["outcome"], "applied", "{result:#}");
+    assert!(result["runId"].as_str().is_some_and(|id| !id.is_empty()), "{result:#}");
+    assert!(progress_end(&mut client).starts_with("Applied: fixes 1 warning"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declining_an_edit_is_the_users_choice_not_an_error() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, true);
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    client.respond(&request, json!({ "applied": false }));
+    assert_eq!(client.response_to(id)["result"]["outcome"], "declined");
+    assert_eq!(progress_end(&mut client), "Declined");
+    let others = client.drain_for(Duration::from_millis(200));
+    assert!(others.iter().all(|m| m["method"] != "window/showMessage" || m["params"]["type"] != 1), "{others:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explanation_opens_as_a_markdown_document_not_a_diagnostic() {
+    static SCRIPT: &[(&str, &str)] = &[("Explain the Elixir code", "`App.Worker` is a GenServer that keeps a value.\n\n- `fetch/1` waits forever for it.")];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Explain this code (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let shown = client.wait_for("window/showDocument", |m| m["method"] == "window/showDocument");
+    client.respond(&shown, json!({ "success": true }));
+    let uri = shown["params"]["uri"].as_str().unwrap().to_string();
+    assert!(uri.ends_with(".md"), "{uri}");
+    let result = client.response_to(id)["result"].clone();
+    assert_eq!((result["outcome"].as_str(), result["uri"].as_str()), (Some("shown"), Some(uri.as_str())));
+    let written = std::fs::read_to_string(uri.trim_start_matches("file://")).unwrap();
+    assert!(written.contains("`fetch/1` waits forever"), "{written}");
+    let others = client.drain_for(Duration::from_millis(300));
+    let from_pipeline = others.iter().filter(|m| m["method"] == "textDocument/publishDiagnostics").flat_map(|m| m["params"]["diagnostics"].as_array().cloned().unwrap_or_default()).filter(|d| d["source"] == "elexirion:explain_module").count();
+    assert_eq!(from_pipeline, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_again_asks_the_model_again_and_a_declined_answer_leaves_the_cache() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, true);
+    let mut decline = |client: &mut LspClient| {
+        let offered = actions(client, &workspace.uri);
+        let id = run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
+        client.answer_request("window/workDoneProgress/create", Value::Null);
+        let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+        client.respond(&request, json!({ "applied": false }));
+        assert_eq!(client.response_to(id)["result"]["outcome"], "declined");
+    };
+    decline(&mut client);
+    assert_eq!(server.requests().len(), 2, "diagnose and rewrite");
+    let cached = |dir: &std::path::Path| std::fs::read_dir(dir.join(".elexirion/cache")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(cached(workspace.dir.path()), 1, "the declined rewrite was evicted; the diagnosis stays");
+    decline(&mut client);
+    assert_eq!(server.requests().len(), 4, "the same run again is a fresh question to the model");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_that_is_a_symlink_out_of_the_workspace_is_never_sent_to_the_model() {
+    let server = model(FIX_SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.ex"), support::WORKER.replace("App.Worker", "Secret.Worker")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.ex"), workspace.dir.path().join("lib/linked.ex")).unwrap();
+    let uri = format!("file://{}/lib/linked.ex", workspace.dir.path().display());
+    let mut client = start(&workspace, false);
+    client.open(&uri, "elixir", 1, &support::WORKER.replace("App.Worker", "Secret.Worker"));
+    client.diagnostics_for(&uri);
+    expect_refusal(&mut client, &uri, "outside the workspace");
+    assert_eq!(server.requests().len(), 0, "nothing reached the model");
 }

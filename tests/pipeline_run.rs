@@ -320,6 +320,7 @@ async fn cancelling_a_run_closes_the_request_in_flight() {
     providers.claude = vec!["openai".into()];
     providers.base_urls.insert("openai".into(), url);
     let options = elexirion::pipeline::run::RunOptions {
+        fresh: false,
         workspace: std::env::temp_dir(),
         inputs: Default::default(),
         cache_dir: None,
@@ -389,7 +390,7 @@ async fn a_broken_rewrite_is_refused_and_the_file_is_untouched() {
     write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("has syntax errors; nothing was changed"), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("has syntax errors (") && text(&output.stderr).contains("nothing was changed"), "{}", text(&output.stderr));
     assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER);
 
     static PROSE: &[(&str, &str)] = &[("List the OTP", "{\"issues\": []}"), ("Rewrite", "I cannot help with that.")];
@@ -414,7 +415,7 @@ async fn the_shipped_review_pipeline_prints_anchored_findings() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let lines: Vec<String> = text(&output.stdout).lines().map(str::to_string).collect();
     assert_eq!(lines[0], "lib/app/worker.ex:10:46: warning unbounded-state the state is returned to every caller");
-    assert_eq!(lines[1], "lib/app/worker.ex:1:1: warning ghost quotes nothing real (the code it quotes is not in the file)");
+    assert_eq!(lines[1], "lib/app/worker.ex:2:3: warning ghost quotes nothing real (the code it quotes is not in the file; placed at its line)");
     assert_eq!(lines[2], "2 findings from otp_review.");
 }
 
@@ -623,4 +624,157 @@ async fn a_file_outside_the_workspace_gets_no_generated_test() {
     assert!(text(&output.stderr).contains("`../../outside/x.ex` is outside the workspace; refused"), "{}", text(&output.stderr));
     assert!(!fenced.dir.path().join("nest/outside").exists(), "no test was written beside the workspace");
     assert_eq!(server.requests().len(), 0);
+}
+
+/// The last message a request to an OpenAI-compatible server sends.
+fn last_prompt(request: &http::Recorded) -> String {
+    request.json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_rewrite_cut_at_the_output_limit_says_so_and_is_not_cached() {
+    let server = TestServer::start_with(|request| {
+        let (content, reason) = if last_prompt(request).contains("List the OTP") {
+            ("{\"issues\": []}", "stop")
+        } else {
+            ("```elixir\ndefmodule App.Worker do\n  use GenServer\n", "length")
+        };
+        Reply::json(200, &json!({ "choices": [{ "message": { "content": content }, "finish_reason": reason }] }))
+    })
+    .await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    for attempt in ["first", "second"] {
+        let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{attempt}: {stderr}");
+        assert!(stderr.contains("step `rewrite` failed (openai): the answer was cut off at the output limit of"), "{attempt}: {stderr}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER, "{attempt}");
+    }
+    let rewrites = server.requests().iter().filter(|r| last_prompt(r).contains("Rewrite the Elixir code")).count();
+    assert_eq!(rewrites, 2, "the cut answer was not cached: the second run asked again");
+    assert_eq!(server.requests().len(), 3, "the complete diagnosis was cached");
+    let versions = store(dir.path(), &["versions", "--pipeline", "fix_otp_antipatterns", "--step", "rewrite", "--json"]).await;
+    let versions: Value = serde_json::from_str(&text(&versions.stdout)).unwrap();
+    assert_eq!(versions[0]["record"]["errors"], 2, "both cut runs are recorded as failures: {versions:#}");
+}
+
+/// One step with the `production` preset (2048 tokens) whose prompt is the file.
+const REWRITE_INPUT: &str = "workflow:
+  name: rewrite_input
+  steps:
+    - name: rewrite
+      type: claude_smart
+      preset: production
+      prompt:
+        - type: static
+          content: \"Rewrite this: {{inputs.code}}\"
+";
+
+#[tokio::test]
+async fn a_large_input_raises_max_tokens_above_the_preset_up_to_the_model_limit() {
+    let server = echo_server(&[]).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "p.yaml", REWRITE_INPUT);
+    let sent_max_tokens = |index: usize| server.requests()[index].json()["max_tokens"].as_u64().unwrap();
+    let line = "  def handle_call(:fetch, _from, state), do: {:reply, state, state}\n";
+
+    for (index, (lines, expected)) in [(3, "the preset"), (150, "the estimate"), (3000, "the model limit")].into_iter().enumerate() {
+        write(dir.path(), "code.ex", &line.repeat(lines));
+        let output = run(dir.path(), &["p.yaml", "--input-file", "code=code.ex", "--no-cache"]).await;
+        let stderr = text(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let prompt = last_prompt(&server.requests()[index]);
+        let estimate = (prompt.len() as f64 / 3.5 * 1.25).ceil() as u64 + 1024;
+        let wanted = match expected {
+            "the preset" => 2048,
+            "the estimate" => estimate,
+            _ => 16_384, // gpt-4o-mini, the default model of an OpenAI-compatible provider
+        };
+        assert_eq!(sent_max_tokens(index), wanted, "{lines} lines: {expected} (estimate {estimate})");
+        let warned = stderr.contains("too large to come back whole");
+        assert_eq!(warned, expected == "the model limit", "{lines} lines: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn json_with_file_prints_the_whole_outcome_as_one_document() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(document["file"], "lib/app/worker.ex");
+    assert!(document["run_id"].as_str().is_some_and(|id| !id.is_empty()), "{document:#}");
+    let edit = &document["edit"];
+    assert!(edit["diff"].as_str().unwrap().contains("+  def fetch(server), do: GenServer.call(server, :fetch, 30_000)"), "{document:#}");
+    assert_eq!(edit["verification"]["fixed"]["EXR005"], 1, "{document:#}");
+    assert_eq!(edit["written"], false);
+}
+
+#[tokio::test]
+async fn a_rewrite_that_drops_a_public_function_is_refused_naming_it() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("removes public API or tests: App.Worker.fetch/1"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER);
+}
+
+#[tokio::test]
+async fn generated_tests_never_delete_a_hand_written_test() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the behaviours", "{\"cases\": []}"),
+        ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case, async: true\n\n  test \"fetch/1 returns the state\" do\n    assert true\n  end\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let existing = "defmodule App.WorkerTest do\n  use ExUnit.Case\n\n  test \"hand-written: init keeps the state\" do\n    assert {:ok, 1} = App.Worker.init(1)\n  end\nend\n";
+    write(dir.path(), "test/app/worker_test.exs", existing);
+    let output = run(dir.path(), &[&shipped("generate_tests"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stdout));
+    assert!(text(&output.stderr).contains("test \"hand-written: init keeps the state\""), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(dir.path().join("test/app/worker_test.exs")).unwrap(), existing);
+}
+
+#[tokio::test]
+async fn the_cache_and_the_store_stay_inside_the_workspace() {
+    static SCRIPT: &[(&str, &str)] = &[("SCAN", "{\"issues\": []}")];
+    let server = echo_server(SCRIPT).await;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("victim.txt"), "not a database").unwrap();
+    let pipeline = "workflow:\n  name: scan\n  steps:\n    - name: scan\n      type: claude\n      prompt:\n        - type: static\n          content: \"SCAN\"\n";
+
+    // A symlinked `.elexirion` would carry the cache and the store out.
+    let dir = workspace(&server.url);
+    write(dir.path(), "scan.yaml", pipeline);
+    std::os::unix::fs::symlink(outside.path(), dir.path().join(".elexirion")).unwrap();
+    let output = run(dir.path(), &["scan.yaml"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("outside the workspace"), "{}", text(&output.stderr));
+
+    // A cloned repository's configuration naming a file outside as the store.
+    let dir = workspace(&server.url);
+    write(dir.path(), "scan.yaml", pipeline);
+    let config = std::fs::read_to_string(dir.path().join("elexirion.toml")).unwrap();
+    let victim = outside.path().join("victim.txt");
+    std::fs::write(dir.path().join("elexirion.toml"), format!("{config}[store]\npath = \"{}\"\n", victim.display())).unwrap();
+    let output = run(dir.path(), &["scan.yaml"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let left: Vec<String> = std::fs::read_dir(outside.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(left, ["victim.txt"], "nothing written or moved outside the workspace");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a database");
 }

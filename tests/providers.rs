@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use elexirion::pipeline::providers::{
-    ApiKey, ModelRequest, Provider, ProviderConfig, ProviderError, ProviderKind, RetryPolicy,
+    ApiKey, ModelRequest, Provider, ProviderConfig, ProviderError, ProviderKind, RetryPolicy, Stop,
 };
 use http::{Reply, TestServer};
 use serde_json::json;
@@ -324,8 +324,11 @@ async fn a_key_the_server_echoes_back_is_redacted_from_every_error() {
     // Each way an error carries the server's words: a JSON message, a raw
     // body (cut at 200 characters, the key right at the cut), a 429, and
     // an error event inside a stream.
-    let echoes: [(&str, fn(String) -> Reply); 5] = [
+    let echoes: [(&str, fn(String) -> Reply); 7] = [
         ("json 401", |key| Reply::json(401, &json!({ "error": { "message": format!("invalid key {key}") } }))),
+        // JSON escapes hide a key from a search of the raw body.
+        ("json, every character escaped", |key| Reply::raw(401, &format!("{{\"detail\": \"{}\"}}", key.chars().map(|c| format!("\\u{:04x}", c as u32)).collect::<String>()))),
+        ("json, slashes escaped", |key| Reply::raw(401, &format!("{{\"detail\": \"invalid {}\"}}", key.replace('/', "\\/")))),
         ("raw 403", |key| Reply::raw(403, &format!("{}{key}", "-".repeat(190)))),
         ("raw 500", |key| Reply::raw(500, &format!("headers: authorization={key}; x-api-key: {key}"))),
         ("429", |key| Reply::json(429, &json!({ "error": { "message": key } })).header("retry-after", "0")),
@@ -342,6 +345,8 @@ async fn a_key_the_server_echoes_back_is_redacted_from_every_error() {
             assert!(sent_key(&server.requests()[0]).contains(KEY), "{kind:?} {label}: the key was sent");
             let shown = format!("{error} {error:?}");
             assert!(!shown.contains(KEY) && !shown.contains(&KEY[..10]), "{kind:?} {label}: {shown}");
+            let escaped: String = KEY.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            assert!(!shown.contains(&escaped[..30]), "{kind:?} {label}: the key is there, escaped: {shown}");
         }
     }
 }
@@ -406,4 +411,56 @@ async fn a_pipeline_run_stores_and_prints_no_echoed_key() {
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "{stdout}{stderr}");
     assert!(dir.path().join(".elexirion/cache").exists(), "the answer is cached");
     assert_eq!(files_holding(dir.path(), KEY), Vec::<String>::new());
+}
+
+/// Why the model stopped, by the answer of `reply` to a streamed or plain request.
+async fn stop_of(kind: ProviderKind, reply: Reply, stream: bool) -> Stop {
+    let server = TestServer::start(vec![reply]).await;
+    provider(kind, &server.url, 0).complete(&request(stream)).await.unwrap().stop
+}
+
+#[tokio::test]
+async fn anthropic_says_when_the_answer_is_cut_at_the_output_limit() {
+    let answer = |reason: &str| Reply::json(200, &json!({ "content": [{ "type": "text", "text": "defmodule A do" }], "stop_reason": reason }));
+    assert_eq!(stop_of(ProviderKind::Anthropic, answer("max_tokens"), false).await, Stop::OutputLimit);
+    assert_eq!(stop_of(ProviderKind::Anthropic, answer("end_turn"), false).await, Stop::Complete);
+    assert_eq!(stop_of(ProviderKind::Anthropic, answer("refusal"), false).await, Stop::Other("refusal".into()));
+
+    let streamed = Reply::sse(&[
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"defmodule A do\"}}",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":256}}",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}",
+    ]);
+    assert_eq!(stop_of(ProviderKind::Anthropic, streamed, true).await, Stop::OutputLimit);
+}
+
+#[tokio::test]
+async fn gemini_says_when_the_answer_is_cut_at_the_output_limit() {
+    let answer = |reason: &str| Reply::json(200, &json!({ "candidates": [{ "content": { "parts": [{ "text": "defmodule A do" }] }, "finishReason": reason }] }));
+    assert_eq!(stop_of(ProviderKind::Gemini, answer("MAX_TOKENS"), false).await, Stop::OutputLimit);
+    assert_eq!(stop_of(ProviderKind::Gemini, answer("STOP"), false).await, Stop::Complete);
+    assert_eq!(stop_of(ProviderKind::Gemini, answer("SAFETY"), false).await, Stop::Other("SAFETY".into()));
+    assert_eq!(stop_of(ProviderKind::Gemini, answer("RECITATION"), false).await, Stop::Other("RECITATION".into()));
+
+    let streamed = Reply::sse(&[
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"defmodule \"}]}}]}",
+        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"A do\"}]},\"finishReason\":\"MAX_TOKENS\"}]}",
+    ]);
+    assert_eq!(stop_of(ProviderKind::Gemini, streamed, true).await, Stop::OutputLimit);
+}
+
+#[tokio::test]
+async fn openai_compatible_servers_say_when_the_answer_is_cut_at_the_output_limit() {
+    let answer = |reason: serde_json::Value| Reply::json(200, &json!({ "choices": [{ "message": { "content": "defmodule A do" }, "finish_reason": reason }] }));
+    assert_eq!(stop_of(ProviderKind::OpenAi, answer(json!("length")), false).await, Stop::OutputLimit);
+    assert_eq!(stop_of(ProviderKind::OpenAi, answer(json!("stop")), false).await, Stop::Complete);
+    assert_eq!(stop_of(ProviderKind::OpenAi, answer(json!(null)), false).await, Stop::Complete, "a local server that does not say");
+
+    let streamed = Reply::sse(&[
+        "data: {\"choices\":[{\"delta\":{\"content\":\"defmodule A do\"},\"finish_reason\":null}]}",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}",
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":256}}",
+        "data: [DONE]",
+    ]);
+    assert_eq!(stop_of(ProviderKind::OpenAi, streamed, true).await, Stop::OutputLimit);
 }

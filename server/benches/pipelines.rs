@@ -58,6 +58,7 @@ fn options(url: &str) -> RunOptions {
     providers.claude = vec!["openai".into()];
     providers.base_urls.insert("openai".into(), url.to_string());
     RunOptions {
+        fresh: false,
         workspace: std::env::temp_dir(),
         inputs: HashMap::from([("x".to_string(), serde_json::json!("value"))]),
         cache_dir: None,

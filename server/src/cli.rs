@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod file_outcome;
 mod store_command;
 
 use store_command::StoreCommand;
@@ -403,6 +404,7 @@ fn parse_mode(text: &str) -> Result<crate::store::select::Mode, String> {
 
 fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String], request: RunRequest) -> ExitCode {
     let RunRequest { json, no_cache, workspace, timeout, target, mode, no_store } = request;
+    use crate::pipeline::on_file::{self, FileRequest, Proposal};
     use crate::pipeline::run::{self, RunEvent, RunOptions};
 
     let fail = |message: String| {
@@ -431,22 +433,40 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
         Ok(found) => found.map(|(_, config)| config).unwrap_or_default(),
         Err(message) => return fail(message),
     };
-    let editor = match &target {
-        Some(target) => match editor_run(&source, &target.path, &workspace, &config) {
-            Ok(editor) => {
-                for (key, value) in editor.inputs.clone() {
-                    values.entry(key).or_insert(value);
-                }
-                Some(editor)
+    let prepared = match &target {
+        Some(target) => {
+            let Some(block) = crate::pipeline::editor::editor_block(&source) else {
+                return fail("this pipeline has no `editor` block, so --file has nothing to fill".into());
+            };
+            let request = FileRequest {
+                pipeline: source.clone(),
+                block,
+                workspace: workspace.clone(),
+                path: target.path.clone(),
+                text: None,
+                selection: None,
+                analysis: crate::elixir::AnalysisOptions { rules: config.rules.clone(), ..Default::default() },
+                inputs: std::mem::take(&mut values),
+            };
+            match on_file::prepare(request) {
+                Ok(prepared) => Some(prepared),
+                Err(message) => return fail(message),
             }
-            Err(message) => return fail(message),
-        },
+        }
         None => None,
     };
-    let store = if no_store || !config.store.enabled { None } else { store_command::open_shared(&config.store.resolve(&workspace)) };
+    let store = match config.store.resolve(&workspace) {
+        _ if no_store || !config.store.enabled => None,
+        Ok(path) => store_command::open_shared(&path),
+        Err(refused) => {
+            eprintln!("elexirion: warning: {refused}; running without the optimization store");
+            None
+        }
+    };
     let mode = mode.or(config.store.mode);
     let options = RunOptions {
-        cache_dir: (!no_cache).then(|| workspace.join(".elexirion/cache")),
+        fresh: false,
+        cache_dir: if no_cache { None } else { on_file::cache_dir(&workspace) },
         workspace,
         inputs: values,
         providers: config.providers,
@@ -475,18 +495,40 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
             Err(error) => print_outcome(Err(error.to_string())),
         };
     }
-    let recorded = options.store.is_some();
-    let result = runtime.block_on(run::run(&source, options, events));
-    if let (Ok(result), true) = (&result, recorded) {
-        eprintln!("recorded as run {} ({} mode); judge it with `elexirion store verdict accepted|rejected|edited --invocation {}`", result.invocation, result.mode.name(), result.invocation);
-    }
-    match result {
-        Ok(result) if editor.is_some() => {
-            let (Some(editor), Some(target)) = (editor, target) else { unreachable!() };
-            let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
-            print_outcome(editor_outcome(&editor, &target, &answer))
+    let store = options.store.clone();
+    // Said only when the store really holds the run (a locked store drops it).
+    let judge = |run_id: &str| {
+        let recorded = store.as_ref().and_then(|s| s.lock().ok().map(|s| s.has_invocation(run_id)));
+        if recorded == Some(Ok(true)) {
+            eprintln!("recorded as run {run_id} (judge it with `elexirion store verdict accepted|rejected|edited --invocation {run_id}`)");
         }
+    };
+    if let (Some(prepared), Some(target)) = (&prepared, &target) {
+        let outcome = match runtime.block_on(on_file::run(prepared, options, events)) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                if let Some(run_id) = &error.run_id {
+                    judge(run_id);
+                }
+                eprintln!("elexirion: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        judge(&outcome.run_id);
+        let mut wrote = false;
+        if let (Proposal::Edit(edit), true) = (&outcome.proposal, target.write) {
+            if let Err(message) = on_file::write(edit) {
+                eprintln!("elexirion: {message}");
+                return ExitCode::FAILURE;
+            }
+            wrote = true;
+        }
+        let output = if json { format!("{:#}\n", file_outcome::json(prepared, &outcome, wrote)) } else { file_outcome::text(prepared, &outcome, wrote) };
+        return print_outcome(Ok(output));
+    }
+    match runtime.block_on(run::run(&source, options, events)) {
         Ok(result) => {
+            judge(&result.invocation);
             let output = if json {
                 let steps: serde_json::Map<String, serde_json::Value> = result
                     .outputs
@@ -494,107 +536,16 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
                     .map(|(name, o)| (name.clone(), serde_json::json!({ "text": o.text, "json": o.json })))
                     .collect();
                 let last = result.last().map(|o| o.text.clone()).unwrap_or_default();
-                format!("{:#}\n", serde_json::json!({ "steps": steps, "result": last }))
+                format!("{:#}\n", serde_json::json!({ "steps": steps, "result": last, "run_id": result.invocation }))
             } else {
                 result.last().map(|o| format!("{}\n", o.text.trim_end())).unwrap_or_default()
             };
-            let _ = std::io::stdout().lock().write_all(output.as_bytes());
-            ExitCode::SUCCESS
+            print_outcome(Ok(output))
         }
         Err(error) => {
             eprintln!("elexirion: {error}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// A pipeline's editor block, the file it runs on, and the inputs it gets.
-struct EditorRun {
-    block: crate::pipeline::editor::EditorBlock,
-    original: String,
-    /// The workspace and the file, symlinks and `..` resolved.
-    root: PathBuf,
-    real_path: PathBuf,
-    /// The file's path in the workspace.
-    display_path: String,
-    inputs: std::collections::HashMap<String, serde_json::Value>,
-}
-
-fn editor_run(source: &str, path: &std::path::Path, workspace: &std::path::Path, config: &Config) -> Result<EditorRun, String> {
-    use crate::pipeline::editor::{self, EditorContext};
-    use crate::workspace::resolve_inside;
-
-    let block = editor::editor_block(source).ok_or("this pipeline has no `editor` block, so --file has nothing to fill")?;
-    let root = resolve_inside(workspace, std::path::Path::new(""))?;
-    let real_path = resolve_inside(&root, path)?;
-    let original = std::fs::read_to_string(&real_path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let display_path = real_path.strip_prefix(&root).unwrap_or(&real_path).to_string_lossy().replace('\\', "/");
-    let is_elixir = crate::elixir::is_elixir_path(&display_path);
-    let diagnostics = if is_elixir {
-        let tree = crate::elixir::parser::with_parser(|p| p.parse_str(&original, None));
-        let options = crate::elixir::AnalysisOptions { path: Some(display_path.clone()), rules: config.rules.clone(), workspace: None, ..Default::default() };
-        editor::diagnostics_text(&original, &crate::elixir::analyze(&original, &tree, &options))
-    } else {
-        String::new()
-    };
-    let context = EditorContext {
-        file: original.clone(),
-        selection: None,
-        language: if is_elixir { "elixir".into() } else { "text".into() },
-        path: display_path.clone(),
-        diagnostics,
-    };
-    let inputs = editor::inputs(&block, &context)?;
-    Ok(EditorRun { block, original, root, real_path, display_path, inputs })
-}
-
-/// What an editor pipeline's answer means for the file: findings, or a diff
-/// (written with --write once it is known to add no syntax error).
-fn editor_outcome(editor: &EditorRun, target: &EditorTarget, answer: &str) -> Result<String, String> {
-    use crate::pipeline::editor::{self, Kind, WritesTo};
-    use crate::pipeline::outcome;
-
-    if editor.block.kind == Kind::Analysis {
-        let findings = outcome::anchor(outcome::parse_findings(answer)?, &editor.original);
-        let rope = ropey::Rope::from_str(&editor.original);
-        let mut out = String::new();
-        for found in &findings {
-            let position = crate::document::position_at(&rope, found.range.start, crate::document::PositionEncoding::Utf32);
-            let unanchored = if found.anchored { "" } else { " (the code it quotes is not in the file)" };
-            out.push_str(&format!(
-                "{}:{}:{}: {} {} {}{unanchored}\n",
-                editor.display_path,
-                position.line + 1,
-                position.character + 1,
-                found.severity.as_str(),
-                if found.finding.rule.is_empty() { editor.block.name.as_str() } else { found.finding.rule.as_str() },
-                found.finding.message
-            ));
-        }
-        out.push_str(&format!("{} finding{} from {}.\n", findings.len(), if findings.len() == 1 { "" } else { "s" }, editor.block.name));
-        return Ok(out);
-    }
-    let (shown, path, before) = match editor.block.writes_to {
-        WritesTo::File => (editor.display_path.clone(), editor.real_path.clone(), editor.original.clone()),
-        WritesTo::TestFile => {
-            let test = editor::test_path(&editor.display_path);
-            let real = crate::workspace::resolve_inside(&editor.root, std::path::Path::new(&test))?;
-            let existing = std::fs::read_to_string(&real).unwrap_or_default();
-            (test, real, existing)
-        }
-    };
-    let after = outcome::new_text(answer, &before)?;
-    if crate::elixir::is_elixir_path(&shown) && crate::elixir::syntax_errors::adds_errors(&before, &after) {
-        return Err(format!("the proposed code for {shown} has syntax errors; nothing was changed"));
-    }
-    let diff = similar::TextDiff::from_lines(&before, &after).unified_diff().header(&format!("a/{shown}"), &format!("b/{shown}")).to_string();
-    if target.write {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        crate::check::write_atomically(&path, &after).map_err(|e| format!("cannot write {shown}: {e}"))?;
-        eprintln!("wrote {shown}");
-    }
-    Ok(diff)
 }
 

@@ -64,8 +64,11 @@ impl Default for StoreSettings {
 }
 
 impl StoreSettings {
-    pub fn resolve(&self, root: &Path) -> PathBuf {
-        root.join(&self.path)
+    /// The store's file, inside the workspace: a configuration that came
+    /// with a cloned repository must not make us write (or set aside) a
+    /// file elsewhere.
+    pub fn resolve(&self, root: &Path) -> Result<PathBuf, String> {
+        crate::workspace::resolve_inside(root, &self.path).map_err(|refused| format!("the store path {refused}"))
     }
 }
 

@@ -108,10 +108,21 @@ impl LspClient {
 
     /// Send a request and return the whole response.
     pub fn request_raw(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response_to(id)
+    }
+
+    /// Send a request without waiting for its answer; its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        self.wait_for(&format!("response to {method}"), |m| m["id"] == id && m.get("method").is_none())
+        id
+    }
+
+    /// The whole response to the request with this id.
+    pub fn response_to(&mut self, id: i64) -> Value {
+        self.wait_for(&format!("the response to request {id}"), |m| m["id"] == id && m.get("method").is_none())
     }
 
     /// The first message (already received or still to come) that matches.

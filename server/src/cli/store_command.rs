@@ -118,8 +118,8 @@ fn store_path(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
     }
     let here = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     Ok(match crate::config::Config::discover(&here)? {
-        Some((file, config)) => config.store.resolve(file.parent().unwrap_or(&here)),
-        None => crate::config::StoreSettings::default().resolve(&here),
+        Some((file, config)) => config.store.resolve(file.parent().unwrap_or(&here))?,
+        None => crate::config::StoreSettings::default().resolve(&here)?,
     })
 }
 

@@ -14,6 +14,9 @@ mod state;
 
 use tower_lsp_server::{LspService, Server};
 
+/// Requests handled at once (tower-lsp-server's default is 4).
+const HANDLERS_AT_ONCE: usize = 32;
+
 /// Serve the Language Server Protocol over stdin and stdout until `exit`.
 pub async fn serve_stdio() {
     let (service, socket) = LspService::build(server::Backend::new)
@@ -27,7 +30,9 @@ pub async fn serve_stdio() {
     let to_client = std::sync::Arc::new(tokio::sync::Mutex::new(tokio::io::stdout()));
     let input = tokio::spawn(framing::forward_input(tokio::io::stdin(), to_server, to_client.clone()));
     let output = tokio::spawn(framing::forward_output(from_server, to_client));
-    Server::new(server_input, server_output, socket).serve(service).await;
+    // A pipeline run holds its `executeCommand` request until it is over
+    // (its answer is the run's outcome): room for several beside the rest.
+    Server::new(server_input, server_output, socket).concurrency_level(HANDLERS_AT_ONCE).serve(service).await;
     // The library has returned and closed its pipes: send what it wrote last.
     let _ = output.await;
     input.abort();

@@ -23,8 +23,9 @@ use super::state::State;
 use super::{convert, diagnostics};
 use crate::document::DocumentKind;
 use crate::finding::Severity;
-use crate::pipeline::editor::{self, EditorBlock, EditorContext, Kind, WritesTo};
-use crate::pipeline::outcome::{self, ModelFinding};
+use crate::pipeline::editor::{self, EditorBlock, Kind, WritesTo};
+use crate::pipeline::on_file::{self, FileOutcome, FileRequest, Prepared, ProposedEdit, Proposal};
+use crate::pipeline::outcome::{self, Anchoring, ModelFinding};
 use crate::pipeline::run::{self, RunEvent, RunOptions};
 use crate::workspace::resolve_inside;
 
@@ -47,6 +48,10 @@ pub struct PipelineFinding {
     pub finding: ModelFinding,
     /// It quoted code that was in the file when it was made.
     pub was_anchored: bool,
+}
+
+fn by_snippet(how: Anchoring) -> bool {
+    matches!(how, Anchoring::Exact | Anchoring::IgnoringWhitespace)
 }
 
 /// Every pipeline with an editor block: ours, then the workspace's
@@ -94,7 +99,7 @@ pub fn code_actions(state: &State, uri: &Uri, range: lsp::Range, only: Option<&[
         .filter_map(|(_, block)| {
             let action_kind = match block.kind {
                 Kind::Refactor => CodeActionKind::REFACTOR_REWRITE,
-                Kind::Analysis => CodeActionKind::from("source.elexirion"),
+                Kind::Analysis | Kind::Explanation => CodeActionKind::from("source.elexirion"),
             };
             let wanted = only.is_none_or(|only| only.iter().any(|o| action_kind.as_str().starts_with(o.as_str())));
             wanted.then(|| {
@@ -142,8 +147,10 @@ pub fn suggestion_fixes(state: &State, uri: &Uri, range: lsp::Range) -> Vec<Code
 
 static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
 
-/// Start a pipeline run; it reports progress and finishes on its own.
-pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Result<(), String> {
+/// Run a pipeline on a document (the `elexirion.runPipeline` command). The
+/// answer to the request, once the run is over, is its id and outcome:
+/// `{runId, outcome: applied|declined|findings|shown|refused|failed|cancelled, message}`.
+pub async fn run_command(state: Arc<State>, client: Client, arguments: &[Value]) -> Result<Value, String> {
     let argument = arguments.first().ok_or("expected {pipeline, uri, range}")?;
     let name = argument["pipeline"].as_str().ok_or("no pipeline named")?.to_string();
     let uri: Uri = argument["uri"].as_str().and_then(|u| u.parse().ok()).ok_or("no document named")?;
@@ -151,89 +158,252 @@ pub async fn start(state: Arc<State>, client: Client, arguments: &[Value]) -> Re
     let root = state.root();
     let globs = state.config().pipelines.matcher().ok();
     let (source, block) = pipelines(root.as_deref(), globs.as_ref()).into_iter().find(|(_, b)| b.name == name).ok_or(format!("no pipeline named `{name}`"))?;
-
     let snapshot = state.documents().get(&uri).map(|d| d.snapshot()).ok_or("the document is not open")?;
-    let encoding = state.encoding();
-    let text = snapshot.text.to_string();
-    let selection = range.map(|r| convert::offset_range(&snapshot.text, r, encoding)).filter(|r| !r.is_empty());
-    let path = uri.to_file_path().map(|p| p.into_owned()).unwrap_or_default();
-    let relative = workspace_relative(root.as_deref(), &path);
-    let findings = {
-        let mut parsed = snapshot.clone();
-        parsed.parse();
-        diagnostics::findings(&parsed, &state.analysis_options(&uri))
+    let path = uri.to_file_path().map(|p| p.into_owned()).ok_or("the document is not a file")?;
+    let selection = range.map(|r| convert::offset_range(&snapshot.text, r, state.encoding()));
+    let request = FileRequest {
+        pipeline: source,
+        block: block.clone(),
+        workspace: root.unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default()),
+        path,
+        text: Some(snapshot.text.to_string()),
+        selection,
+        analysis: state.analysis_options(&uri),
+        inputs: HashMap::new(),
     };
-    let context = EditorContext {
-        file: text.clone(),
-        selection: selection.clone().map(|r| text[r].to_string()),
-        language: "elixir".into(),
-        path: relative.clone(),
-        diagnostics: editor::diagnostics_text(&text, &findings),
+    let prepared = match on_file::prepare(request) {
+        Ok(prepared) => prepared,
+        Err(problem) => {
+            client.show_message(MessageType::ERROR, format!("{}: {problem}", block.title)).await;
+            return Ok(json!({ "outcome": "refused", "message": problem }));
+        }
     };
-    let inputs = editor::inputs(&block, &context)?;
-    let workspace = root.clone().unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
     let (store, store_warning) = super::prompt_store::store(&state);
+    if let Some(warning) = store_warning {
+        client.show_message(MessageType::WARNING, format!("Elexirion: {warning}")).await;
+    }
     let config = state.config();
     let options = RunOptions {
-        cache_dir: Some(workspace.join(".elexirion/cache")),
-        workspace: workspace.clone(),
-        inputs,
+        fresh: state.ran_before(&block.name, &uri, &prepared.original),
+        cache_dir: on_file::cache_dir(&prepared.root),
+        workspace: prepared.root.clone(),
+        inputs: HashMap::new(),
         providers: config.providers,
         run_timeout: Duration::from_secs(600),
         store,
         mode: config.store.mode,
     };
-    if let Some(warning) = store_warning {
-        client.show_message(MessageType::WARNING, format!("Elexirion: {warning}")).await;
-    }
 
     let token_name = format!("elexirion/run/{}", NEXT_RUN.fetch_add(1, Ordering::Relaxed));
-    let token = ProgressToken::String(token_name.clone());
     let cancel = CancellationToken::new();
     state.runs().insert(token_name.clone(), cancel.clone());
-    tokio::spawn(async move {
+    // A client that gives up on the request ($/cancelRequest) stops the run.
+    let _abandoned = cancel.clone().drop_guard();
+    let run = Run { state, client, block, uri, version: snapshot.version, prepared };
+    let task = tokio::spawn(async move {
+        let result = run.execute(options, token_name.clone(), cancel).await;
+        run.state.runs().remove(&token_name);
+        result
+    });
+    task.await.map_err(|e| format!("the run stopped: {e}"))
+}
+
+/// One run in the editor, from its progress to what the user sees.
+struct Run {
+    state: Arc<State>,
+    client: Client,
+    block: EditorBlock,
+    uri: Uri,
+    version: i32,
+    prepared: Prepared,
+}
+
+impl Run {
+    async fn execute(&self, options: RunOptions, token_name: String, cancel: CancellationToken) -> Value {
+        let token = ProgressToken::String(token_name);
         // A client that cannot show progress still gets the result.
-        let _ = client.create_work_done_progress(token.clone()).await;
-        let progress = client.progress(token, block.title.clone()).with_cancel_button().begin().await;
+        let _ = self.client.create_work_done_progress(token.clone()).await;
+        let progress = self.client.progress(token, self.block.title.clone()).with_cancel_button().begin().await;
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         let events: run::EventSink = Arc::new(move |event| {
             let _ = sender.send(event);
         });
-        let running = run::run_owned(source, options, events);
+        let started = std::time::Instant::now();
+        let running = on_file::run(&self.prepared, options, events);
         tokio::pin!(running);
         let outcome = loop {
             tokio::select! {
                 result = &mut running => break Some(result),
                 Some(event) = receiver.recv() => {
-                    if let RunEvent::StepStarted { step, .. } = event {
-                        progress.report_with_message(format!("{step}…"), None).await;
+                    if let Some(message) = progress_message(&event, started.elapsed()) {
+                        progress.report_with_message(message, None).await;
                     }
                 }
                 _ = cancel.cancelled() => break None,
             }
         };
-        state.runs().remove(&token_name);
-        let message = match outcome {
-            None => "Cancelled".to_string(),
+        let (message, result) = match outcome {
+            None => ("Cancelled".to_string(), json!({ "outcome": "cancelled" })),
             Some(Err(error)) => {
-                client.show_message(MessageType::ERROR, format!("{}: {error}", block.title)).await;
-                "Failed".to_string()
+                self.client.show_message(MessageType::ERROR, format!("{}: {error}", self.block.title)).await;
+                ("Failed".to_string(), json!({ "runId": error.run_id, "outcome": "failed", "message": error.message }))
             }
-            Some(Ok(result)) => {
-                let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
-                let done = Finished { state: &state, client: &client, block: &block, uri: &uri, version: snapshot.version, selection, workspace: &workspace, relative: &relative };
-                match done.apply(&answer, &result.invocation).await {
-                    Ok(message) => message,
-                    Err(problem) => {
-                        client.show_message(MessageType::ERROR, format!("{}: {problem}", block.title)).await;
-                        "Not applied".to_string()
-                    }
-                }
-            }
+            Some(Ok(outcome)) => self.present(outcome).await,
         };
         progress.finish_with_message(message).await;
-    });
-    Ok(())
+        result
+    }
+
+    /// Show what the run proposes; the progress message and the command's result.
+    async fn present(&self, outcome: FileOutcome) -> (String, Value) {
+        if !outcome.notes.is_empty() {
+            let notes = outcome.notes.join("\n");
+            self.client.show_message(MessageType::INFO, format!("{}: the answer also suggests:\n{notes}", self.block.title)).await;
+        }
+        let run_id = outcome.run_id.clone();
+        match outcome.proposal {
+            Proposal::Findings(findings) => {
+                let count = findings.len();
+                let stored = findings.into_iter().map(|a| PipelineFinding { pipeline: self.block.name.clone(), was_anchored: by_snippet(a.how), finding: a.finding });
+                let mut all = self.state.pipeline_findings();
+                let entry = all.entry(self.uri.clone()).or_default();
+                entry.retain(|f| f.pipeline != self.block.name);
+                entry.extend(stored);
+                drop(all);
+                if let Some(version) = self.state.current_version(&self.uri) {
+                    diagnostics::schedule(self.state.clone(), self.client.clone(), self.uri.clone(), version);
+                }
+                let message = format!("{count} finding{}", if count == 1 { "" } else { "s" });
+                (message.clone(), json!({ "runId": run_id, "outcome": "findings", "count": count, "message": message }))
+            }
+            Proposal::Prose(prose) => match self.show_prose(&prose).await {
+                Ok(uri) => ("Opened".into(), json!({ "runId": run_id, "outcome": "shown", "uri": uri.as_str() })),
+                Err(problem) => {
+                    self.client.show_message(MessageType::ERROR, format!("{}: {problem}", self.block.title)).await;
+                    ("Failed".into(), json!({ "runId": run_id, "outcome": "failed", "message": problem }))
+                }
+            },
+            Proposal::Edit(ref edit) => match self.offer(edit, &run_id).await {
+                Ok(true) => {
+                    let summary = edit.summary().map(|s| format!(": {s}")).unwrap_or_default();
+                    (format!("Applied{summary}"), json!({ "runId": run_id, "outcome": "applied", "message": edit.summary() }))
+                }
+                // Declining is the user's choice, not an error.
+                Ok(false) => {
+                    on_file::forget_answer(&self.prepared, &outcome);
+                    ("Declined".into(), json!({ "runId": run_id, "outcome": "declined" }))
+                }
+                Err(problem) => {
+                    self.client.show_message(MessageType::ERROR, format!("{}: {problem}", self.block.title)).await;
+                    ("Not applied".into(), json!({ "runId": run_id, "outcome": "refused", "message": problem }))
+                }
+            },
+        }
+    }
+
+    /// Send a verified edit for the user to review; whether it was applied.
+    async fn offer(&self, edit: &ProposedEdit, run_id: &str) -> Result<bool, String> {
+        let workspace_edit = self.workspace_edit(edit)?;
+        let response = self.client.apply_edit(workspace_edit).await.map_err(|e| format!("the editor did not answer the edit: {e}"))?;
+        if response.applied {
+            super::prompt_store::applied(&self.state, &self.uri, run_id, &self.prepared.original);
+        } else {
+            super::prompt_store::refused(&self.state, run_id);
+        }
+        Ok(response.applied)
+    }
+
+    /// The edit as the protocol carries it: minimal text edits, annotated
+    /// with what the edit does when the client can show that.
+    fn workspace_edit(&self, edit: &ProposedEdit) -> Result<WorkspaceEdit, String> {
+        let encoding = self.state.encoding();
+        let annotate = self.state.change_annotations();
+        let annotation = "elexirion-pipeline".to_string();
+        let adds_warnings = edit.verification.as_ref().is_some_and(|v| v.added_count() > 0);
+        let label = if adds_warnings { format!("{} (adds warnings)", self.block.title) } else { self.block.title.clone() };
+        let description = match edit.summary() {
+            Some(summary) => format!("Proposed by the `{}` pipeline: {summary}", self.block.name),
+            None => format!("Proposed by the `{}` pipeline", self.block.name),
+        };
+        let annotations = annotate.then(|| HashMap::from([(annotation.clone(), ChangeAnnotation { label, needs_confirmation: Some(true), description: Some(description) })]));
+        let text_edit = |range: lsp::Range, new_text: String| -> OneOf<TextEdit, lsp::AnnotatedTextEdit> {
+            let edit = TextEdit { range, new_text };
+            if annotate {
+                OneOf::Right(lsp::AnnotatedTextEdit { text_edit: edit, annotation_id: annotation.clone() })
+            } else {
+                OneOf::Left(edit)
+            }
+        };
+        match self.block.writes_to {
+            WritesTo::File => {
+                let documents = self.state.documents();
+                let document = documents.get(&self.uri).ok_or("the document was closed")?;
+                if document.version() != self.version {
+                    return Err("the file changed while the pipeline ran; nothing was applied (run it again)".into());
+                }
+                let rope = document.text().clone();
+                drop(documents);
+                let change = minimal_edit(&edit.before, &edit.after);
+                let range = convert::lsp_range(&rope, &change.range, encoding);
+                Ok(WorkspaceEdit {
+                    document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                        text_document: OptionalVersionedTextDocumentIdentifier { uri: self.uri.clone(), version: Some(self.version) },
+                        edits: vec![text_edit(range, change.new_text)],
+                    }])),
+                    change_annotations: annotations,
+                    ..Default::default()
+                })
+            }
+            WritesTo::TestFile => {
+                let target_uri = Uri::from_file_path(&edit.path).ok_or("the test file has no URI")?;
+                let mut operations = Vec::new();
+                if edit.creates {
+                    let annotation_id = annotate.then(|| annotation.clone());
+                    operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: target_uri.clone(), options: None, annotation_id })));
+                }
+                let whole = convert::lsp_range(&ropey::Rope::from_str(&edit.before), &(0..edit.before.len()), encoding);
+                operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier { uri: target_uri, version: None },
+                    edits: vec![text_edit(whole, edit.after.clone())],
+                }));
+                Ok(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), change_annotations: annotations, ..Default::default() })
+            }
+        }
+    }
+
+    /// Prose opens as a Markdown document beside the code, kept under
+    /// `.elexirion/explanations/` in the workspace.
+    async fn show_prose(&self, prose: &str) -> Result<Uri, String> {
+        let name = format!("{}.md", self.prepared.display_path.replace(['/', '\\'], "_"));
+        let relative = Path::new(".elexirion/explanations").join(name);
+        let path = resolve_inside(&self.prepared.root, &relative)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let document = format!("# {}: {}\n\n{prose}\n", self.block.title, self.prepared.display_path);
+        crate::check::write_atomically(&path, &document).map_err(|e| format!("cannot write {}: {e}", relative.display()))?;
+        let uri = Uri::from_file_path(&path).ok_or("the explanation has no URI")?;
+        let shown = self.client.show_document(lsp::ShowDocumentParams { uri: uri.clone(), external: Some(false), take_focus: Some(true), selection: None }).await;
+        if !shown.is_ok_and(|shown| shown) {
+            self.client.show_message(MessageType::INFO, format!("{}: written to {}", self.block.title, relative.display())).await;
+        }
+        Ok(uri)
+    }
+}
+
+/// What the progress says while a run goes: the step, its model, the
+/// tokens it used, and the time so far.
+fn progress_message(event: &RunEvent, elapsed: Duration) -> Option<String> {
+    let seconds = elapsed.as_secs();
+    match event {
+        RunEvent::StepStarted { step, .. } => Some(format!("{step}… ({seconds} s)")),
+        RunEvent::StepFinished { step, provider, tokens, .. } => {
+            let via = provider.as_ref().map(|p| format!(" via {p}")).unwrap_or_default();
+            let used = tokens.map(|(input, output)| format!(", {input} → {output} tokens")).unwrap_or_default();
+            Some(format!("{step} done{via}{used} ({seconds} s)"))
+        }
+        _ => None,
+    }
 }
 
 /// Stop a run the user cancelled from its progress.
@@ -257,144 +427,6 @@ pub async fn clear(state: &Arc<State>, client: &Client) {
     }
 }
 
-struct Finished<'a> {
-    state: &'a Arc<State>,
-    client: &'a Client,
-    block: &'a EditorBlock,
-    uri: &'a Uri,
-    version: i32,
-    selection: Option<std::ops::Range<usize>>,
-    workspace: &'a Path,
-    relative: &'a str,
-}
-
-impl Finished<'_> {
-    async fn apply(&self, answer: &str, invocation: &str) -> Result<String, String> {
-        match self.block.kind {
-            Kind::Analysis => {
-                let findings = outcome::parse_findings(answer)?;
-                let text = self.state.documents().get(self.uri).map(|d| d.text().to_string()).unwrap_or_default();
-                let anchored = outcome::anchor(findings, &text);
-                let count = anchored.len();
-                let stored: Vec<PipelineFinding> = anchored
-                    .into_iter()
-                    .map(|a| PipelineFinding { pipeline: self.block.name.clone(), finding: a.finding, was_anchored: a.anchored })
-                    .collect();
-                let mut all = self.state.pipeline_findings();
-                let entry = all.entry(self.uri.clone()).or_default();
-                entry.retain(|f| f.pipeline != self.block.name);
-                entry.extend(stored);
-                drop(all);
-                if let Some(version) = self.state.current_version(self.uri) {
-                    diagnostics::schedule(self.state.clone(), self.client.clone(), self.uri.clone(), version);
-                }
-                Ok(format!("{count} finding{}", if count == 1 { "" } else { "s" }))
-            }
-            Kind::Refactor => {
-                let edit = self.edit(answer)?;
-                let before = self.state.documents().get(self.uri).map(|d| d.text().to_string()).unwrap_or_default();
-                let response = self.client.apply_edit(edit).await.map_err(|e| format!("the editor did not apply the edit: {e}"))?;
-                if response.applied {
-                    super::prompt_store::applied(self.state, self.uri, invocation, &before);
-                    Ok("Applied".into())
-                } else {
-                    super::prompt_store::refused(self.state, invocation);
-                    Err(format!("the editor refused the edit: {}", response.failure_reason.unwrap_or_default()))
-                }
-            }
-        }
-    }
-
-    /// The edit a refactor answer makes, or why it cannot be made.
-    fn edit(&self, answer: &str) -> Result<WorkspaceEdit, String> {
-        let documents = self.state.documents();
-        let document = documents.get(self.uri).ok_or("the document was closed")?;
-        if document.version() != self.version {
-            return Err("the file changed while the pipeline ran; nothing was applied (run it again)".into());
-        }
-        let rope = document.text().clone();
-        drop(documents);
-        let current = rope.to_string();
-        let encoding = self.state.encoding();
-        let annotate = self.state.change_annotations();
-        let annotation = "elexirion-pipeline".to_string();
-        let annotations = annotate.then(|| {
-            HashMap::from([(annotation.clone(), ChangeAnnotation {
-                label: self.block.title.clone(),
-                needs_confirmation: Some(true),
-                description: Some(format!("Proposed by the `{}` pipeline", self.block.name)),
-            })])
-        });
-        let text_edit = |range: lsp::Range, new_text: String| -> OneOf<TextEdit, lsp::AnnotatedTextEdit> {
-            let edit = TextEdit { range, new_text };
-            if annotate {
-                OneOf::Right(lsp::AnnotatedTextEdit { text_edit: edit, annotation_id: annotation.clone() })
-            } else {
-                OneOf::Left(edit)
-            }
-        };
-        match self.block.writes_to {
-            WritesTo::File => {
-                let path = self.uri.to_file_path().map(|p| p.into_owned()).unwrap_or_default();
-                resolve_inside(self.workspace, &path)?;
-                let scope = self.selection.clone().unwrap_or(0..current.len());
-                let replacement = outcome::new_text(answer, &current[scope.clone()])?;
-                let mut proposed = current.clone();
-                proposed.replace_range(scope, &replacement);
-                refuse_syntax_errors(&current, &proposed)?;
-                let change = minimal_edit(&current, &proposed);
-                if change.range.is_empty() && change.new_text.is_empty() {
-                    return Err("the pipeline proposes no change".into());
-                }
-                let range = convert::lsp_range(&rope, &change.range, encoding);
-                Ok(WorkspaceEdit {
-                    document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-                        text_document: OptionalVersionedTextDocumentIdentifier { uri: self.uri.clone(), version: Some(self.version) },
-                        edits: vec![text_edit(range, change.new_text)],
-                    }])),
-                    change_annotations: annotations,
-                    ..Default::default()
-                })
-            }
-            WritesTo::TestFile => {
-                let target = resolve_inside(self.workspace, Path::new(&editor::test_path(self.relative)))?;
-                let existing = std::fs::read_to_string(&target).unwrap_or_default();
-                let proposed = outcome::new_text(answer, &existing)?;
-                refuse_syntax_errors(&existing, &proposed)?;
-                let target_uri = Uri::from_file_path(&target).ok_or("the test file has no URI")?;
-                let mut operations = Vec::new();
-                if !target.exists() {
-                    operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: target_uri.clone(), options: None, annotation_id: annotate.then(|| annotation.clone()) })));
-                }
-                let end = convert::lsp_range(&ropey::Rope::from_str(&existing), &(0..existing.len()), encoding);
-                operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
-                    text_document: OptionalVersionedTextDocumentIdentifier { uri: target_uri, version: None },
-                    edits: vec![text_edit(end, proposed)],
-                }));
-                Ok(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), change_annotations: annotations, ..Default::default() })
-            }
-        }
-    }
-}
-
-/// A document's path in the workspace, symlinks and `..` resolved; as it
-/// is when it lies outside.
-fn workspace_relative(root: Option<&Path>, path: &Path) -> String {
-    let inside = root.and_then(|root| Some((resolve_inside(root, Path::new("")).ok()?, resolve_inside(root, path).ok()?)));
-    let relative = match &inside {
-        Some((root, real)) => real.strip_prefix(root).unwrap_or(real),
-        None => path,
-    };
-    relative.to_string_lossy().replace('\\', "/")
-}
-
-fn refuse_syntax_errors(before: &str, after: &str) -> Result<(), String> {
-    if crate::elixir::syntax_errors::adds_errors(before, after) {
-        return Err("the proposed code has syntax errors; nothing was applied".into());
-    }
-    Ok(())
-}
-
 /// Pipeline findings as diagnostics, re-anchored in the current text; those
 /// whose quoted code is gone are dropped for good.
 pub fn diagnostics_for(state: &State, uri: &Uri, text: &ropey::Rope, encoding: crate::document::PositionEncoding) -> Vec<lsp::Diagnostic> {
@@ -404,7 +436,8 @@ pub fn diagnostics_for(state: &State, uri: &Uri, text: &ropey::Rope, encoding: c
     let mut diagnostics = Vec::new();
     stored.retain(|item| {
         let anchored = outcome::anchor(vec![item.finding.clone()], &source).remove(0);
-        if item.was_anchored && !anchored.anchored {
+        // Placed by its snippet once: gone with it, not kept at its line.
+        if item.was_anchored && !by_snippet(anchored.how) {
             return false;
         }
         let severity = match anchored.severity {

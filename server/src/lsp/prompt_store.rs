@@ -60,7 +60,10 @@ fn existing_store(state: &State) -> (Option<SharedStore>, Option<String>) {
 fn open_store(state: &State, create: bool) -> (Option<SharedStore>, Option<String>) {
     let settings = state.config().store;
     let Some(root) = state.root().filter(|_| settings.enabled) else { return (None, None) };
-    let path = settings.resolve(&root);
+    let path = match settings.resolve(&root) {
+        Ok(path) => path,
+        Err(refused) => return (None, Some(format!("{refused}; pipelines run with their own prompts and nothing is recorded"))),
+    };
     let mut slot = state.store_slot();
     if slot.path.as_ref() == Some(&path) {
         return (slot.store.clone(), None);

@@ -184,9 +184,9 @@ impl LanguageServer for Backend {
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         guard_request("workspace/executeCommand", async {
             match params.command.as_str() {
-                pipeline_runs::RUN => pipeline_runs::start(self.state.clone(), self.client.clone(), &params.arguments)
+                pipeline_runs::RUN => pipeline_runs::run_command(self.state.clone(), self.client.clone(), &params.arguments)
                     .await
-                    .map(|_| None)
+                    .map(Some)
                     .map_err(tower_lsp_server::jsonrpc::Error::invalid_params),
                 pipeline_runs::CLEAR => {
                     pipeline_runs::clear(&self.state, &self.client).await;

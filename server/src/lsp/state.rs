@@ -35,6 +35,9 @@ pub struct State {
     /// Per open document: a lock that lets one analysis run at a time, and
     /// the flag of the newest analysis asked for, which a newer one cancels.
     analyses: Mutex<HashMap<Uri, (Arc<tokio::sync::Mutex<()>>, Cancellation)>>,
+    /// (pipeline, document, text) already run once: running one again asks
+    /// the model anew instead of the cache.
+    ran: Mutex<std::collections::HashSet<(String, Uri, u64)>>,
     /// Refactors applied by pipelines, watched for an undo.
     applied: Mutex<HashMap<Uri, super::prompt_store::Applied>>,
 }
@@ -118,6 +121,15 @@ impl State {
         latest.cancel();
         *latest = Cancellation::default();
         (turn.clone(), latest.clone())
+    }
+
+    /// Note a run of `pipeline` on this text of `uri`; whether it ran before.
+    pub fn ran_before(&self, pipeline: &str, uri: &Uri, text: &str) -> bool {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        text.hash(&mut hasher);
+        let key = (pipeline.to_string(), uri.clone(), hasher.finish());
+        !self.ran.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key)
     }
 
     /// A closed document's analysis is no longer wanted.

@@ -13,6 +13,7 @@ use super::yaml::{self, YamlNode};
 pub enum Kind {
     Analysis,
     Refactor,
+    Explanation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,8 @@ pub struct EditorBlock {
     pub writes_to: WritesTo,
     /// Input name -> template (e.g. `code` -> `{{editor.selection_or_file}}`).
     pub inputs: Vec<(String, String)>,
+    /// A refactor may remove public API (else such an edit is refused).
+    pub may_change_api: bool,
 }
 
 /// The `editor` block of a pipeline, if it has one.
@@ -42,11 +45,16 @@ pub fn editor_block(source: &str) -> Option<EditorBlock> {
     Some(EditorBlock {
         name: text(workflow, "name").unwrap_or_default(),
         title: text(editor, "title")?,
-        kind: if text(editor, "kind").as_deref() == Some("refactor") { Kind::Refactor } else { Kind::Analysis },
+        kind: match text(editor, "kind").as_deref() {
+            Some("refactor") => Kind::Refactor,
+            Some("explanation") => Kind::Explanation,
+            _ => Kind::Analysis,
+        },
         scope: text(editor, "scope").unwrap_or_else(|| "file".into()),
         languages: editor.get("languages").map(|l| l.items().iter().filter_map(|i| i.as_str().map(str::to_string)).collect()).unwrap_or_default(),
         writes_to: if text(editor, "writes_to").as_deref() == Some("test_file") { WritesTo::TestFile } else { WritesTo::File },
         inputs: editor.get("inputs").map(|i| i.entries().iter().filter_map(|e| Some((e.key.clone(), e.value.as_str()?.to_string()))).collect()).unwrap_or_default(),
+        may_change_api: text(editor, "may_change_api").as_deref() == Some("true"),
     })
 }
 

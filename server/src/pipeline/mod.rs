@@ -1,10 +1,12 @@
 //! Pipeline files (pipeline_ex YAML): parsing, the schema, validation.
 
+pub mod answer;
 pub mod complete;
 pub mod editor;
 pub mod hover;
 pub mod json_schema;
 pub mod navigate;
+pub mod on_file;
 pub mod optimized_prompt;
 pub mod outcome;
 pub mod outline;
@@ -13,6 +15,7 @@ pub mod run;
 pub mod schema;
 pub mod templates;
 pub mod validate;
+pub mod verify;
 pub mod yaml;
 
 /// Whether a file is a pipeline: YAML in a `pipelines/` directory or named

@@ -1,14 +1,14 @@
 //! Reading a model's final answer by the pipeline's editor `kind`:
 //! analysis answers are findings anchored by their `snippet`; refactor
-//! answers are new code (a fenced block) or a unified diff. Answers are
-//! read defensively: prose around JSON, fences or none, and a broken
-//! answer is a clear error, never a corrupt edit.
+//! answers are new code (a fenced block) or a unified diff. The reading
+//! itself is in [`super::answer`]; these are the shapes callers keep, and
+//! the old string-error entry points over it.
 
 use std::ops::Range;
 
 use serde::Deserialize;
 
-use super::run::values::{fenced_block, find_json};
+pub use super::answer::{read_findings, read_rewrite, AnswerProblem, Anchoring, Form, Rewrite};
 use crate::finding::Severity;
 
 /// A finding an analysis pipeline reported, as the model wrote it.
@@ -33,19 +33,20 @@ pub struct AnchoredFinding {
     pub finding: ModelFinding,
     pub range: Range<usize>,
     pub severity: Severity,
-    /// False when the snippet was not found: shown once at the top of the file.
+    /// False when nothing placed it (shown once at the top of the file).
     pub anchored: bool,
+    pub how: Anchoring,
 }
 
+/// [`read_findings`], its problem as a message.
 pub fn parse_findings(answer: &str) -> Result<Vec<ModelFinding>, String> {
-    let json = find_json(answer).ok_or("the answer holds no JSON findings")?;
-    let list = json.get("findings").cloned().unwrap_or(json);
-    serde_json::from_value(list).map_err(|e| format!("the findings are not in the expected shape: {e}"))
+    read_findings(answer).map_err(|problem| problem.to_string())
 }
 
-/// Place each finding at its snippet (the occurrence nearest its `line`
-/// when the snippet occurs more than once); findings whose snippet is not
-/// in the text are kept, at the top of the file, never dropped.
+/// Place each finding by its snippet (exactly, then ignoring whitespace;
+/// the occurrence nearest its `line` when there are several), else at its
+/// `line`; findings that fit nowhere are kept, at the top of the file,
+/// never dropped.
 pub fn anchor(findings: Vec<ModelFinding>, source: &str) -> Vec<AnchoredFinding> {
     findings
         .into_iter()
@@ -56,51 +57,16 @@ pub fn anchor(findings: Vec<ModelFinding>, source: &str) -> Vec<AnchoredFinding>
                 "hint" => Severity::Hint,
                 _ => Severity::Warning,
             };
-            let located = finding.snippet.as_deref().map(str::trim).filter(|s| !s.is_empty()).and_then(|snippet| {
-                let line_of = |offset: usize| source[..offset].matches('\n').count() + 1;
-                source
-                    .match_indices(snippet)
-                    .map(|(at, _)| at)
-                    .min_by_key(|at| finding.line.map_or(0, |line| line_of(*at).abs_diff(line)))
-                    .map(|at| at..at + snippet.len())
-            });
-            match located {
-                Some(range) => AnchoredFinding { finding, range, severity, anchored: true },
-                None => {
-                    let first_line = source.find('\n').unwrap_or(source.len());
-                    AnchoredFinding { finding, range: 0..first_line, severity, anchored: false }
-                }
-            }
+            let (range, how) = super::answer::locate(&finding, source);
+            AnchoredFinding { finding, range, severity, anchored: how != Anchoring::Unanchored, how }
         })
         .collect()
 }
 
-/// The new text a refactor answer proposes for `original`: the last fenced
-/// code block, or `original` patched by a unified diff.
+/// The new text a refactor answer proposes for `original` ([`read_rewrite`]),
+/// its problem as a message.
 pub fn new_text(answer: &str, original: &str) -> Result<String, String> {
-    if let Some(diff) = fenced_block(answer, &["diff", "patch"]).or_else(|| answer.trim_start().starts_with("---").then_some(answer)) {
-        let patch = diffy::Patch::from_str(diff).map_err(|e| format!("the answer's diff cannot be read: {e}"))?;
-        return diffy::apply(original, &patch).map_err(|e| format!("the answer's diff does not apply to the current text: {e}"));
-    }
-    let code = last_fenced_block(answer).ok_or("the answer holds no code block and no diff")?;
-    if code.trim().is_empty() {
-        return Err("the answer's code block is empty".to_string());
-    }
-    Ok(code.to_string())
-}
-
-fn last_fenced_block(text: &str) -> Option<&str> {
-    let mut last = None;
-    let mut rest = text;
-    while let Some(open) = rest.find("```") {
-        let after = &rest[open + 3..];
-        let newline = after.find('\n')?;
-        let body = &after[newline + 1..];
-        let close = body.find("```")?;
-        last = Some(&body[..close]);
-        rest = &body[close + 3..];
-    }
-    last
+    read_rewrite(answer, original).map(|rewrite| rewrite.text).map_err(|problem| problem.to_string())
 }
 
 #[cfg(test)]
@@ -111,11 +77,11 @@ mod tests {
 
     #[test]
     fn findings_are_read_from_prose_and_anchored_by_snippet_then_line() {
-        let answer = "Sure! Here you go:\n```json\n{\"findings\": [\n  {\"rule\": \"r\", \"severity\": \"warning\", \"message\": \"m\", \"line\": 3, \"snippet\": \"GenServer.call(W\"},\n  {\"rule\": \"gone\", \"message\": \"n\", \"line\": 1, \"snippet\": \"not in the file\"}\n]}\n```\nHope it helps.";
+        let answer = "Sure! Here you go:\n```json\n{\"findings\": [\n  {\"rule\": \"r\", \"severity\": \"warning\", \"message\": \"m\", \"line\": 3, \"snippet\": \"GenServer.call(W\"},\n  {\"rule\": \"gone\", \"message\": \"n\", \"line\": 99, \"snippet\": \"not in the file\"}\n]}\n```\nHope it helps.";
         let anchored = anchor(parse_findings(answer).unwrap(), SOURCE);
         assert_eq!(SOURCE[..anchored[0].range.start].matches('\n').count() + 1, 3, "the occurrence nearest line 3");
-        assert!(anchored[0].anchored);
-        assert!(!anchored[1].anchored);
+        assert_eq!((anchored[0].anchored, anchored[0].how), (true, Anchoring::Exact));
+        assert_eq!((anchored[1].anchored, anchored[1].how), (false, Anchoring::Unanchored));
         assert_eq!(anchored[1].range, 0..14);
         assert!(parse_findings("I could not do it.").is_err());
     }

@@ -177,6 +177,7 @@ pub const EDITOR: &[Field] = &[
         Shape::Enum(&[
             choice("analysis", "The final answer is JSON findings, shown as diagnostics."),
             choice("refactor", "The final answer is new code or a diff, applied as a reviewed edit."),
+            choice("explanation", "The final answer is prose (Markdown), opened as a document beside the code."),
         ]),
     ),
     field(
@@ -198,6 +199,11 @@ pub const EDITOR: &[Field] = &[
         ]),
     ),
     field("inputs", "Workflow inputs filled from the editor, e.g. `code: \"{{editor.selection_or_file}}\"`.", Shape::MapOf(&Shape::String)),
+    field(
+        "may_change_api",
+        "The refactor may remove or rename modules and public functions. Default: false, and an edit that loses public API is refused.",
+        Shape::Boolean,
+    ),
     field("description", "A longer description shown with the code action.", Shape::String),
 ];
 

@@ -122,6 +122,29 @@ impl Store {
         Ok(id)
     }
 
+    /// Whether any step of this run was recorded.
+    pub fn has_invocation(&self, invocation: &str) -> Result<bool, String> {
+        self.connection.query_row("SELECT EXISTS (SELECT 1 FROM runs WHERE invocation = ?1)", [invocation], |row| row.get(0)).map_err(error)
+    }
+
+    /// The last answer of a run could not be used (no code, no findings,
+    /// an edit that fails its checks): it counts as a failure of the
+    /// version that wrote it and never becomes an example to learn from.
+    /// Whether there was such an answer.
+    pub fn mark_unusable(&mut self, invocation: &str, why: &str) -> Result<bool, String> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
+        let last: Option<(i64, i64)> = transaction
+            .query_row("SELECT id, version FROM runs WHERE invocation = ?1 AND outcome != 'error' ORDER BY id DESC LIMIT 1", [invocation], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(error)?;
+        let Some((run, version)) = last else { return Ok(false) };
+        transaction.execute("UPDATE runs SET outcome = 'error', error = ?2 WHERE id = ?1", params![run, why]).map_err(error)?;
+        transaction.execute("UPDATE prompt_versions SET errors = errors + 1 WHERE id = ?1", [version]).map_err(error)?;
+        transaction.execute("DELETE FROM examples WHERE run = ?1", [run]).map_err(error)?;
+        transaction.commit().map_err(error)?;
+        Ok(true)
+    }
+
     /// Judge every example of one pipeline run. `final_text` is the user's
     /// edited result and belongs to the run's last step. Judging again
     /// (an accepted edit later undone) moves the counts. Returns how many

@@ -3,9 +3,15 @@
 use serde_json::{json, Value};
 
 use super::sse::SseEvent;
-use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, StreamState};
+use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, Stop, StreamState};
 
 const API_VERSION: &str = "2023-06-01";
+
+/// `stop_reason`, in the answer or a stream's `message_delta`. We send no
+/// stop sequences, but a served prompt could; its answer is complete.
+fn stop(reason: &str) -> Stop {
+    Stop::read(reason, &["end_turn", "stop_sequence"], "max_tokens")
+}
 
 pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> HttpRequest {
     let mut messages = Vec::new();
@@ -38,6 +44,7 @@ pub(super) fn response(json: &Value) -> Result<ModelResponse, ProviderError> {
         text,
         input_tokens: json["usage"]["input_tokens"].as_u64(),
         output_tokens: json["usage"]["output_tokens"].as_u64(),
+        stop: json["stop_reason"].as_str().map(stop).unwrap_or_default(),
         ..Default::default()
     })
 }
@@ -51,7 +58,12 @@ pub(super) fn stream_event(event: &SseEvent, state: &mut StreamState) -> Result<
                 state.response.text.push_str(text);
             }
         }
-        "message_delta" => state.response.output_tokens = json["usage"]["output_tokens"].as_u64(),
+        "message_delta" => {
+            state.response.output_tokens = json["usage"]["output_tokens"].as_u64();
+            if let Some(reason) = json["delta"]["stop_reason"].as_str() {
+                state.response.stop = stop(reason);
+            }
+        }
         "message_stop" => state.finished = true,
         "error" => {
             let message = json["error"]["message"].as_str().unwrap_or("error in the stream").to_string();

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::sse::SseEvent;
-use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, StreamState};
+use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, Stop, StreamState};
 
 pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> HttpRequest {
     let mut contents = Vec::new();
@@ -44,7 +44,14 @@ fn read(json: &Value, response: &mut ModelResponse) -> Result<bool, ProviderErro
     if let Some(reason) = json["promptFeedback"]["blockReason"].as_str() {
         return Err(ProviderError::Malformed(format!("the prompt was blocked ({reason})")));
     }
-    Ok(candidate.get("finishReason").is_some_and(|r| !r.is_null()))
+    // Present on the last chunk only; SAFETY, RECITATION and the like stay `Other`.
+    match candidate["finishReason"].as_str() {
+        Some(reason) => {
+            response.stop = Stop::read(reason, &["STOP"], "MAX_TOKENS");
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 pub(super) fn response(json: &Value) -> Result<ModelResponse, ProviderError> {

@@ -5,6 +5,7 @@
 mod anthropic;
 mod gemini;
 mod openai;
+pub mod output_limits;
 pub mod redact;
 mod retry_after;
 pub mod sse;
@@ -138,6 +139,35 @@ pub struct ModelResponse {
     pub latency: Duration,
     /// Attempts made, retries included.
     pub attempts: u32,
+    /// Why the model stopped writing.
+    pub stop: Stop,
+}
+
+/// Why the model stopped writing, in words the three APIs share.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Stop {
+    /// It finished (or the API did not say: local servers often don't).
+    #[default]
+    Complete,
+    /// It reached `max_tokens`: the answer is cut off.
+    OutputLimit,
+    /// Another reason, as the API names it (Gemini's `SAFETY` or
+    /// `RECITATION`, OpenAI's `content_filter`, Anthropic's `refusal`).
+    Other(String),
+}
+
+impl Stop {
+    /// The stop named `reason` by an API whose words for a finished and a
+    /// cut answer are `complete` and `limit`.
+    pub(crate) fn read(reason: &str, complete: &[&str], limit: &str) -> Stop {
+        if complete.contains(&reason) {
+            Stop::Complete
+        } else if reason == limit {
+            Stop::OutputLimit
+        } else {
+            Stop::Other(reason.to_string())
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -368,11 +398,40 @@ async fn read_limited(response: reqwest::Response, limit: usize) -> Result<Strin
 /// The message of an API error body (`{"error": {"message": ...}}` in all
 /// three APIs), else the start of the body.
 fn error_message(body: &str) -> String {
-    // Before cutting: a key cut in two would no longer be recognised.
-    let body = &redact::redact(body);
-    let from_json = serde_json::from_str::<Value>(body).ok().and_then(|json| {
-        json.pointer("/error/message").and_then(Value::as_str).map(str::to_string)
-    });
-    let message = from_json.unwrap_or_else(|| body.trim().chars().take(200).collect());
+    // JSON is read first: its escapes (`\/`, `\u0042`) could hide a key
+    // from redaction. A JSON body is shown decoded (`Value` prints strings
+    // unescaped but for quotes and control characters).
+    let json = serde_json::from_str::<Value>(body).ok();
+    let text = match &json {
+        Some(json) => match json.pointer("/error/message").and_then(Value::as_str) {
+            Some(message) => message.to_string(),
+            None => decoded(json),
+        },
+        None => body.to_string(),
+    };
+    // Redacted before cutting: a key cut in two would no longer be recognised.
+    let message: String = redact::redact(text.trim()).chars().take(200).collect();
     if message.is_empty() { "no details".to_string() } else { message }
+}
+
+/// A JSON value as text, its strings without escapes.
+fn decoded(json: &Value) -> String {
+    match json {
+        Value::String(text) => text.clone(),
+        Value::Array(items) => items.iter().map(decoded).collect::<Vec<_>>().join(", "),
+        Value::Object(fields) => fields.iter().map(|(key, value)| format!("{key}: {}", decoded(value))).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_body_is_read_decoded_so_escapes_hide_no_key() {
+        redact::remember("Q2xhdWRl/a2V5+dGVzdA9x");
+        let message = error_message(r#"{"detail": "invalid api key Q2xhdWRl\/a2V5+dGVzdA9x"}"#);
+        assert_eq!(message, "detail: invalid api key [redacted]");
+    }
 }

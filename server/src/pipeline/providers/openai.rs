@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::sse::SseEvent;
-use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, StreamState};
+use super::{HttpRequest, ModelRequest, ModelResponse, ProviderError, Stop, StreamState};
 
 pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> HttpRequest {
     let mut messages = Vec::new();
@@ -28,12 +28,19 @@ pub(super) fn request(base: &str, key: Option<&str>, request: &ModelRequest) -> 
     HttpRequest { url: format!("{base}/chat/completions"), headers, body }
 }
 
+/// `finish_reason` of the first choice, in the answer or a stream chunk
+/// (null until the last chunk; absent from some local servers).
+fn stop(choice: &Value) -> Option<Stop> {
+    choice["finish_reason"].as_str().map(|reason| Stop::read(reason, &["stop"], "length"))
+}
+
 pub(super) fn response(json: &Value) -> Result<ModelResponse, ProviderError> {
     let message = json.pointer("/choices/0/message").ok_or_else(|| ProviderError::Malformed("no `choices` in the answer".into()))?;
     Ok(ModelResponse {
         text: message["content"].as_str().unwrap_or_default().to_string(),
         input_tokens: json["usage"]["prompt_tokens"].as_u64(),
         output_tokens: json["usage"]["completion_tokens"].as_u64(),
+        stop: stop(&json["choices"][0]).unwrap_or_default(),
         ..Default::default()
     })
 }
@@ -49,6 +56,9 @@ pub(super) fn stream_event(event: &SseEvent, state: &mut StreamState) -> Result<
     }
     if let Some(text) = json.pointer("/choices/0/delta/content").and_then(Value::as_str) {
         state.response.text.push_str(text);
+    }
+    if let Some(stop) = stop(&json["choices"][0]) {
+        state.response.stop = stop;
     }
     if let Some(usage) = json.get("usage").filter(|u| !u.is_null()) {
         state.response.input_tokens = usage["prompt_tokens"].as_u64();

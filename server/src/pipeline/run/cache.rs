@@ -31,6 +31,20 @@ pub fn read(dir: &Path, key: &str) -> Option<String> {
     value["text"].as_str().map(str::to_string)
 }
 
+/// Forget every cached answer that is `text`: the user rejected it, and the
+/// next run must ask again. How many entries went.
+pub fn evict(dir: &Path, text: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let mut evicted = 0;
+    for path in entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        let holds = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()).is_some_and(|v| v["text"] == text);
+        if holds && std::fs::remove_file(&path).is_ok() {
+            evicted += 1;
+        }
+    }
+    evicted
+}
+
 /// Written through a temporary file, so a reader never sees half an entry.
 pub fn write(dir: &Path, key: &str, text: &str) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;

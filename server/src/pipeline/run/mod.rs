@@ -3,6 +3,7 @@
 //! cached on disk, progress reported as events.
 
 pub mod cache;
+mod repair;
 pub mod chat_adapter;
 pub mod evaluation;
 pub mod prompt;
@@ -18,7 +19,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use serde_json::{json, Value};
 
-use super::providers::{ModelRequest, Provider, ProviderConfig, ProviderError, ProviderKind};
+use super::providers::{output_limits, ModelRequest, ModelResponse, Provider, ProviderConfig, ProviderError, ProviderKind, Stop};
 use super::validate::{validate, ValidationContext};
 use super::templates::substitute;
 use super::yaml::{self, YamlNode, YamlValue};
@@ -48,6 +49,9 @@ pub struct RunOptions {
     pub inputs: HashMap<String, Value>,
     /// Where answers are cached; `None` turns the cache off.
     pub cache_dir: Option<PathBuf>,
+    /// Ask the models again even where an answer is cached (the user ran
+    /// the same thing again: they want a new answer); new answers are cached.
+    pub fresh: bool,
     pub providers: ProviderSettings,
     /// Limit for the whole run.
     pub run_timeout: Duration,
@@ -104,6 +108,8 @@ impl RunResult {
 }
 
 pub type EventSink = Arc<dyn Fn(RunEvent) + Send + Sync>;
+
+pub use repair::run_checked;
 
 /// Run a pipeline's source text.
 pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result<RunResult, RunError> {
@@ -181,6 +187,9 @@ struct Engine {
     mode: Mode,
     invocation: String,
     rng: rand::rngs::StdRng,
+    /// The last model request answered, and by whom: a repair request
+    /// continues that conversation.
+    last_call: Option<(ProviderKind, &'static str, ModelRequest)>,
 }
 
 impl Engine {
@@ -200,7 +209,7 @@ impl Engine {
     fn with(scope: Scope, defaults: YamlNode, options: RunOptions, events: EventSink, providers: HashMap<&'static str, Arc<Provider>>, mode: Mode) -> Self {
         use rand::SeedableRng;
         let invocation = serving::new_invocation();
-        Engine { scope, defaults, options, events, providers, outputs: Vec::new(), mode, invocation, rng: rand::rngs::StdRng::from_os_rng() }
+        Engine { scope, defaults, options, events, providers, outputs: Vec::new(), mode, invocation, rng: rand::rngs::StdRng::from_os_rng(), last_call: None }
     }
 
     fn emit(&self, event: RunEvent) {
@@ -244,7 +253,8 @@ impl Engine {
                         .map_err(|_| failure(&name, format!("no answer within the step's limit of {} s", limit.as_secs_f64())))??,
                     None => self.served_call(step, &name, &kind, prompt).await?,
                 };
-                let output = self.postprocess(step, &name, &kind, call.text)?;
+                let mut output = self.postprocess(step, &name, &kind, call.text)?;
+                output.stop = call.stop;
                 (output, Some(call.provider), call.cached, call.tokens)
             }
         };
@@ -355,10 +365,10 @@ impl Engine {
             (own, served) => own.or(served),
         };
         let (turns, prompt) = (message.turns, message.prompt);
-        let (mut max_tokens, mut temperature) = preset(step.get("preset").and_then(YamlNode::as_str).or_else(|| self.defaults.get("claude_preset").and_then(YamlNode::as_str)));
+        let (mut asked_tokens, mut temperature) = preset(step.get("preset").and_then(YamlNode::as_str).or_else(|| self.defaults.get("claude_preset").and_then(YamlNode::as_str)));
         let budget = step.get("token_budget").or_else(|| self.defaults.get("gemini_token_budget").filter(|_| is_gemini));
         if let Some(limit) = budget.and_then(|b| str_at(b, "max_output_tokens")).and_then(|v| v.parse().ok()) {
-            max_tokens = limit;
+            asked_tokens = limit;
         }
         if let Some(value) = budget.and_then(|b| str_at(b, "temperature")).and_then(|v| v.parse().ok()) {
             temperature = Some(value);
@@ -379,21 +389,25 @@ impl Engine {
                 options.and_then(|o| str_at(o, "model")).or_else(|| str_at(&self.defaults, "claude_model"))
             };
             let model = self.options.providers.models.get(provider_key).cloned().or(step_model.filter(|_| native)).unwrap_or_else(|| default_model(provider_kind).to_string());
-            let request = ModelRequest { model: model_alias(&model), system: system.clone(), turns: turns.clone(), prompt: prompt.clone(), max_tokens, temperature, stream };
+            let model = model_alias(&model);
+            let budget = output_limits::budget(asked_tokens, &model, prompt.len());
+            let request = ModelRequest { model, system: system.clone(), turns: turns.clone(), prompt: prompt.clone(), max_tokens: budget.max_tokens, temperature, stream };
             let cache_key = cache::key(provider_key, &request);
-            if let Some(text) = self.options.cache_dir.as_deref().and_then(|dir| cache::read(dir, &cache_key)) {
-                return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None });
+            let cached = self.options.cache_dir.as_deref().filter(|_| !self.options.fresh).and_then(|dir| cache::read(dir, &cache_key));
+            if let Some(text) = cached {
+                return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None, stop: Stop::Complete });
+            }
+            if let Some(wanted) = budget.short_of {
+                self.emit(RunEvent::Warning(format!(
+                    "step `{name}`: returning its prompt whole would take about {wanted} tokens, but {} writes at most {}; the file is probably too large to come back whole and the answer may be cut off (ask for a diff instead)",
+                    request.model, budget.max_tokens
+                )));
             }
             let provider = self.provider(provider_kind, provider_key, retries);
             match provider.complete(&request).await {
                 Ok(answer) => {
-                    if let Some(dir) = self.options.cache_dir.as_deref() {
-                        if let Err(error) = cache::write(dir, &cache_key, &answer.text) {
-                            self.emit(RunEvent::Warning(format!("could not cache the answer of `{name}`: {error}")));
-                        }
-                    }
-                    let tokens = answer.input_tokens.zip(answer.output_tokens);
-                    return Ok(ModelCall { text: answer.text, provider: provider_key.to_string(), model: request.model, cached: false, tokens });
+                    self.last_call = Some((provider_kind, provider_key, request.clone()));
+                    return self.accept(name, provider_key, request, &cache_key, answer);
                 }
                 Err(error) if falls_back(&error) => {
                     self.emit(RunEvent::Warning(format!("step `{name}`: {provider_key} failed ({error}); trying the next provider")));
@@ -404,6 +418,28 @@ impl Engine {
         }
         let (provider, error) = last_error.expect("the chain has at least one provider");
         Err(RunError { step: Some(name.to_string()), provider: Some(provider.to_string()), message: error.to_string() })
+    }
+
+    /// An answer the model gave: cached when complete; cut off at the
+    /// output limit, a failure (it would read as a broken answer).
+    fn accept(&self, name: &str, provider: &str, request: ModelRequest, cache_key: &str, answer: ModelResponse) -> Result<ModelCall, RunError> {
+        match &answer.stop {
+            Stop::OutputLimit => {
+                let limit = request.max_tokens;
+                let message = format!("the answer was cut off at the output limit of {limit} tokens, so it was not used; ask for a diff instead of the whole file, or for less");
+                return Err(RunError { step: Some(name.to_string()), provider: Some(provider.to_string()), message });
+            }
+            Stop::Other(reason) => self.emit(RunEvent::Warning(format!("step `{name}`: {provider} stopped the answer early ({reason}); it may be incomplete and is not cached"))),
+            Stop::Complete => {
+                if let Some(dir) = self.options.cache_dir.as_deref() {
+                    if let Err(error) = cache::write(dir, cache_key, &answer.text) {
+                        self.emit(RunEvent::Warning(format!("could not cache the answer of `{name}`: {error}")));
+                    }
+                }
+            }
+        }
+        let tokens = answer.input_tokens.zip(answer.output_tokens);
+        Ok(ModelCall { text: answer.text, provider: provider.to_string(), model: request.model, cached: false, tokens, stop: answer.stop })
     }
 
     /// claude_extract and gemini_instructor shape the answer.
@@ -539,6 +575,7 @@ struct ModelCall {
     model: String,
     cached: bool,
     tokens: Option<(u64, u64)>,
+    stop: Stop,
 }
 
 /// What is sent: a system message (besides the step's own), earlier turns, the prompt.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::pipeline::providers::Stop;
 use crate::pipeline::templates::{leading_path, substitute};
 
 /// What a step produced: the model's text and, when the text holds JSON
@@ -13,12 +14,15 @@ use crate::pipeline::templates::{leading_path, substitute};
 pub struct StepOutput {
     pub text: String,
     pub json: Option<Value>,
+    /// Why the model stopped, for model steps. Never `OutputLimit`: a cut
+    /// answer fails its step. `Other` (e.g. Gemini's `SAFETY`) may be partial.
+    pub stop: Stop,
 }
 
 impl StepOutput {
     pub fn from_text(text: String) -> Self {
         let json = find_json(&text);
-        StepOutput { text, json }
+        StepOutput { text, json, stop: Stop::Complete }
     }
 
     pub fn from_json(json: Value) -> Self {
@@ -26,7 +30,7 @@ impl StepOutput {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        StepOutput { text, json: Some(json) }
+        StepOutput { text, json: Some(json), stop: Stop::Complete }
     }
 
     /// The result as a value: its JSON when it has some, else its text.

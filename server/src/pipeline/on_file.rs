@@ -1,0 +1,242 @@
+//! Run a pipeline on a file: the one use case behind the editor's AI code
+//! actions and `elexirion pipeline run --file`. It returns plain data (the
+//! proposed edit with its verification, findings, notes, the run id); the
+//! editor and the command line only render it. Every safety check lives
+//! here, so no path can skip one.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::editor::{self, EditorBlock, EditorContext, Kind, WritesTo};
+use super::outcome::{self, AnchoredFinding};
+use super::run::{self, EventSink, RunOptions};
+use super::verify::{self, Verification};
+use crate::elixir::{self, AnalysisOptions};
+use crate::workspace::resolve_inside;
+
+/// What to run, on what.
+pub struct FileRequest {
+    /// The pipeline's YAML source.
+    pub pipeline: String,
+    pub block: EditorBlock,
+    /// The workspace root, as configured (resolved here).
+    pub workspace: PathBuf,
+    /// The file, absolute or relative to the workspace.
+    pub path: PathBuf,
+    /// The editor's text of the file; `None` reads it from disk.
+    pub text: Option<String>,
+    /// A byte range of the text the user selected.
+    pub selection: Option<Range<usize>>,
+    pub analysis: AnalysisOptions,
+    /// Inputs given by hand (`--input`), laid under the editor's.
+    pub inputs: HashMap<String, Value>,
+}
+
+/// A request checked and resolved, ready to run.
+pub struct Prepared {
+    pub block: EditorBlock,
+    pub pipeline: String,
+    /// The workspace and the file, symlinks and `..` resolved.
+    pub root: PathBuf,
+    pub real_path: PathBuf,
+    /// The file's path inside the workspace, with `/`.
+    pub display_path: String,
+    pub original: String,
+    pub selection: Option<Range<usize>>,
+    pub inputs: HashMap<String, Value>,
+    analysis: AnalysisOptions,
+}
+
+/// What a finished run proposes.
+#[derive(Debug)]
+pub enum Proposal {
+    Findings(Vec<AnchoredFinding>),
+    Edit(ProposedEdit),
+    /// Prose for the user to read (an explanation), as Markdown.
+    Prose(String),
+}
+
+/// A change to one file, verified and not yet made.
+#[derive(Debug)]
+pub struct ProposedEdit {
+    pub path: PathBuf,
+    pub display_path: String,
+    pub before: String,
+    pub after: String,
+    /// The file does not exist yet.
+    pub creates: bool,
+    /// For Elixir files: the effect on Elexirion's own findings.
+    pub verification: Option<Verification>,
+}
+
+impl ProposedEdit {
+    pub fn diff(&self) -> String {
+        let (from, to) = (format!("a/{}", self.display_path), format!("b/{}", self.display_path));
+        similar::TextDiff::from_lines(&self.before, &self.after).unified_diff().header(&from, &to).to_string()
+    }
+
+    /// "fixes 2 warnings (EXR005 ×2), adds 0", or nothing to say.
+    pub fn summary(&self) -> Option<String> {
+        self.verification.as_ref().map(Verification::summary)
+    }
+}
+
+/// The outcome of a run on a file.
+#[derive(Debug)]
+pub struct FileOutcome {
+    /// The run's id in the store, for a verdict.
+    pub run_id: String,
+    pub proposal: Proposal,
+    /// What else the answer said, for the user ("the answer also suggests ...").
+    pub notes: Vec<String>,
+    /// The final answer as the model gave it.
+    pub answer: String,
+}
+
+/// Check the request and gather the pipeline's inputs. Refuses a file
+/// outside the workspace (after resolving symlinks and `..`).
+pub fn prepare(request: FileRequest) -> Result<Prepared, String> {
+    let FileRequest { pipeline, block, workspace, path, text, selection, analysis, mut inputs } = request;
+    let root = resolve_inside(&workspace, Path::new(""))?;
+    let real_path = resolve_inside(&root, &path)?;
+    let original = match text {
+        Some(text) => text,
+        None => std::fs::read_to_string(&real_path).map_err(|e| format!("{}: {e}", path.display()))?,
+    };
+    let selection = selection.filter(|r| !r.is_empty() && r.end <= original.len() && original.is_char_boundary(r.start) && original.is_char_boundary(r.end));
+    let display_path = real_path.strip_prefix(&root).unwrap_or(&real_path).to_string_lossy().replace('\\', "/");
+    let is_elixir = elixir::is_elixir_path(&display_path);
+    let analysis = AnalysisOptions { path: Some(display_path.clone()), workspace: Some(root.clone()), ..analysis };
+    let diagnostics = if is_elixir {
+        let tree = elixir::parser::with_parser(|p| p.parse_str(&original, None));
+        let mut findings = elixir::analyze(&original, &tree, &analysis);
+        // With a selection, the model sees only the selected code: only its findings.
+        if let Some(range) = &selection {
+            findings.retain(|f| range.start <= f.range.start && f.range.end <= range.end);
+        }
+        editor::diagnostics_text(&original, &findings)
+    } else {
+        String::new()
+    };
+    let context = EditorContext {
+        file: original.clone(),
+        selection: selection.clone().map(|r| original[r].to_string()),
+        language: if is_elixir { "elixir".into() } else { "text".into() },
+        path: display_path.clone(),
+        diagnostics,
+    };
+    for (name, value) in editor::inputs(&block, &context)? {
+        inputs.insert(name, value);
+    }
+    Ok(Prepared { block, pipeline, root, real_path, display_path, original, selection, inputs, analysis })
+}
+
+/// Why a run on a file produced nothing to offer.
+#[derive(Debug)]
+pub struct FileRunError {
+    /// The run's id, when the model answered (an unusable answer is judged too).
+    pub run_id: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileRunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Run the pipeline and read its answer into a proposal.
+pub async fn run(prepared: &Prepared, mut options: RunOptions, events: EventSink) -> Result<FileOutcome, FileRunError> {
+    options.inputs.extend(prepared.inputs.clone());
+    options.workspace = prepared.root.clone();
+    let store = options.store.clone();
+    let usable = |answer: &str| conclude(prepared, answer, String::new()).map(|_| ()).map_err(|e| e.message);
+    let result = run::run_checked(&prepared.pipeline, options, events, &usable).await.map_err(|e| FileRunError { run_id: None, message: e.to_string() })?;
+    let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
+    let concluded = conclude(prepared, &answer, result.invocation.clone());
+    if let (Err(error), Some(store)) = (&concluded, store) {
+        // An answer that cannot be used is a failure of the prompt that asked for it.
+        let marked = store.lock().map_err(|_| "the store's lock is poisoned".to_string()).and_then(|mut s| s.mark_unusable(&result.invocation, &error.message));
+        if let Err(problem) = marked {
+            tracing::warn!("could not record the unusable answer: {problem}");
+        }
+    }
+    concluded
+}
+
+/// Read a final answer into a proposal, verified.
+pub fn conclude(prepared: &Prepared, answer: &str, run_id: String) -> Result<FileOutcome, FileRunError> {
+    let fail = |message: String| FileRunError { run_id: Some(run_id.clone()), message };
+    let proposal = match prepared.block.kind {
+        Kind::Analysis => {
+            let findings = outcome::parse_findings(answer).map_err(fail)?;
+            Proposal::Findings(outcome::anchor(findings, &prepared.original))
+        }
+        Kind::Explanation => Proposal::Prose(answer.trim().to_string()),
+        Kind::Refactor => Proposal::Edit(propose_edit(prepared, answer).map_err(fail)?),
+    };
+    Ok(FileOutcome { run_id, proposal, notes: Vec::new(), answer: answer.to_string() })
+}
+
+fn propose_edit(prepared: &Prepared, answer: &str) -> Result<ProposedEdit, String> {
+    let (path, display_path, before) = match prepared.block.writes_to {
+        WritesTo::File => (prepared.real_path.clone(), prepared.display_path.clone(), prepared.original.clone()),
+        WritesTo::TestFile => {
+            let test = editor::test_path(&prepared.display_path);
+            let real = resolve_inside(&prepared.root, Path::new(&test))?;
+            let existing = std::fs::read_to_string(&real).unwrap_or_default();
+            (real, test, existing)
+        }
+    };
+    let scope = match (&prepared.selection, prepared.block.writes_to) {
+        (Some(range), WritesTo::File) => range.clone(),
+        _ => 0..before.len(),
+    };
+    let replacement = outcome::new_text(answer, &before[scope.clone()])?;
+    let mut after = before.clone();
+    after.replace_range(scope, &replacement);
+    if after == before {
+        return Err("the pipeline proposes no change".into());
+    }
+    let verification = if elixir::is_elixir_path(&display_path) {
+        let analysis = AnalysisOptions { path: Some(display_path.clone()), ..prepared.analysis.clone() };
+        Some(verify::verify(&before, &after, &analysis, prepared.block.may_change_api).map_err(|refusal| refusal.to_string())?)
+    } else {
+        None
+    };
+    Ok(ProposedEdit { creates: !path.exists(), path, display_path, before, after, verification })
+}
+
+/// The user rejected the answer: the next run must not be served it from
+/// the cache.
+pub fn forget_answer(prepared: &Prepared, outcome: &FileOutcome) {
+    let Some(dir) = cache_dir(&prepared.root) else { return };
+    let evicted = run::cache::evict(&dir, &outcome.answer);
+    tracing::debug!(evicted, "rejected answer evicted from the cache");
+}
+
+/// Where a workspace caches model answers.
+pub const CACHE_DIR: &str = ".elexirion/cache";
+
+/// The workspace's cache folder, if it stays inside the workspace (a
+/// symlinked `.elexirion` pointing elsewhere turns the cache off).
+pub fn cache_dir(root: &Path) -> Option<PathBuf> {
+    match resolve_inside(root, Path::new(CACHE_DIR)) {
+        Ok(dir) => Some(dir),
+        Err(refused) => {
+            tracing::warn!("answers are not cached: the cache folder {refused}");
+            None
+        }
+    }
+}
+
+/// Write a verified edit to disk, atomically (the command line's `--write`).
+pub fn write(edit: &ProposedEdit) -> Result<(), String> {
+    if let Some(parent) = edit.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    crate::check::write_atomically(&edit.path, &edit.after).map_err(|e| format!("cannot write {}: {e}", edit.display_path))
+}

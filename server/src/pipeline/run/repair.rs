@@ -1,0 +1,54 @@
+//! One repair request: when the final answer cannot be used (no code, no
+//! findings, the wrong shape), the model that wrote it is told what was
+//! wrong, once, in the same conversation, before the run fails.
+
+use super::{prepare, Engine, EventSink, RunError, RunEvent, RunOptions, RunResult, StepOutput};
+use crate::pipeline::providers::{Stop, Turn};
+use crate::store::select::Mode;
+
+/// Run a pipeline whose final answer must pass `usable` (`Err` holds what
+/// to tell the model). An answer that fails gets one repair request; its
+/// answer replaces the last step's output if the model answered at all.
+pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, usable: &(dyn Fn(&str) -> Result<(), String> + Sync)) -> Result<RunResult, RunError> {
+    let workflow = prepare(source, &options)?;
+    let timeout = options.run_timeout;
+    let mut engine = Engine::new(&workflow, options, events);
+    if engine.mode == Mode::Evaluation {
+        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running".into() });
+    }
+    let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
+    let ran = async {
+        engine.run_steps(steps).await?;
+        let Some((step, last)) = engine.outputs.last().cloned() else { return Ok(()) };
+        let Err(problem) = usable(&last.text) else { return Ok(()) };
+        // The repaired answer replaces the first only if it can be used:
+        // otherwise the first answer's problem is the one to report.
+        match engine.repair(&step, &last.text, &problem).await.filter(|text| usable(text).is_ok()) {
+            Some(text) => {
+                if let Some(output) = engine.outputs.last_mut() {
+                    output.1 = StepOutput::from_text(text);
+                }
+            }
+            None => engine.emit(RunEvent::Warning(format!("step `{step}`: the repair request did not give a usable answer either"))),
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, ran).await {
+        Ok(result) => result.map(|()| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
+        Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
+    }
+}
+
+impl Engine {
+    /// Ask the provider that gave `answer` again, saying what was wrong
+    /// with it; the new answer, if a complete one came.
+    async fn repair(&mut self, step: &str, answer: &str, problem: &str) -> Option<String> {
+        let (kind, key, mut request) = self.last_call.clone()?;
+        self.emit(RunEvent::Warning(format!("step `{step}`: its answer could not be used ({problem}); asking {key} once more")));
+        request.turns.push(Turn { user: std::mem::take(&mut request.prompt), assistant: answer.to_string() });
+        request.prompt = format!("Your answer could not be used: {problem}. Answer again, in the form the first message asks for.");
+        let provider = self.provider(kind, key, None);
+        let repaired = provider.complete(&request).await.ok().filter(|r| r.stop == Stop::Complete)?;
+        Some(repaired.text)
+    }
+}
