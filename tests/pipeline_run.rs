@@ -778,3 +778,22 @@ async fn the_cache_and_the_store_stay_inside_the_workspace() {
     assert_eq!(left, ["victim.txt"], "nothing written or moved outside the workspace");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "not a database");
 }
+
+#[tokio::test]
+async fn an_unusable_answer_gets_one_repair_request_saying_what_was_wrong() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Please answer again with the whole new file", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+        ("Rewrite the Elixir code", "I'm sorry, I can't rewrite this module without more context."),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("asking openai once more"), "{}", text(&output.stderr));
+    let repair = server.requests().last().unwrap().json();
+    let messages = repair["messages"].as_array().unwrap();
+    assert!(messages[messages.len() - 2]["content"].as_str().unwrap().contains("I'm sorry"), "the repair continues the conversation: {repair:#}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), FIXED);
+}

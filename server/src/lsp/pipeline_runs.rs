@@ -286,7 +286,7 @@ impl Run {
             Proposal::Edit(ref edit) => match self.offer(edit, &run_id).await {
                 Ok(true) => {
                     let summary = edit.summary().map(|s| format!(": {s}")).unwrap_or_default();
-                    (format!("Applied{summary}"), json!({ "runId": run_id, "outcome": "applied", "message": edit.summary() }))
+                    (format!("Applied{summary}"), json!({ "runId": run_id, "outcome": "applied", "message": edit.summary(), "notes": outcome.notes }))
                 }
                 // Declining is the user's choice, not an error.
                 Ok(false) => {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::editor::{self, EditorBlock, EditorContext, Kind, WritesTo};
-use super::outcome::{self, AnchoredFinding};
+use super::outcome::{self, read_findings, read_rewrite, AnchoredFinding, AnswerProblem};
 use super::run::{self, EventSink, RunOptions};
 use super::verify::{self, Verification};
 use crate::elixir::{self, AnalysisOptions};
@@ -142,6 +142,19 @@ pub struct FileRunError {
     pub message: String,
 }
 
+/// Why an answer gives nothing to offer: for the user, and for the model
+/// (the one repair request).
+struct Unusable {
+    message: String,
+    repair: String,
+}
+
+impl From<AnswerProblem> for Unusable {
+    fn from(problem: AnswerProblem) -> Self {
+        Unusable { message: problem.to_string(), repair: problem.repair_request() }
+    }
+}
+
 impl std::fmt::Display for FileRunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -153,7 +166,7 @@ pub async fn run(prepared: &Prepared, mut options: RunOptions, events: EventSink
     options.inputs.extend(prepared.inputs.clone());
     options.workspace = prepared.root.clone();
     let store = options.store.clone();
-    let usable = |answer: &str| conclude(prepared, answer, String::new()).map(|_| ()).map_err(|e| e.message);
+    let usable = |answer: &str| read(prepared, answer).map(|_| ()).map_err(|unusable| unusable.repair);
     let result = run::run_checked(&prepared.pipeline, options, events, &usable).await.map_err(|e| FileRunError { run_id: None, message: e.to_string() })?;
     let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
     let concluded = conclude(prepared, &answer, result.invocation.clone());
@@ -169,24 +182,36 @@ pub async fn run(prepared: &Prepared, mut options: RunOptions, events: EventSink
 
 /// Read a final answer into a proposal, verified.
 pub fn conclude(prepared: &Prepared, answer: &str, run_id: String) -> Result<FileOutcome, FileRunError> {
-    let fail = |message: String| FileRunError { run_id: Some(run_id.clone()), message };
-    let proposal = match prepared.block.kind {
-        Kind::Analysis => {
-            let findings = outcome::parse_findings(answer).map_err(fail)?;
-            Proposal::Findings(outcome::anchor(findings, &prepared.original))
-        }
-        Kind::Explanation => Proposal::Prose(answer.trim().to_string()),
-        Kind::Refactor => Proposal::Edit(propose_edit(prepared, answer).map_err(fail)?),
-    };
-    Ok(FileOutcome { run_id, proposal, notes: Vec::new(), answer: answer.to_string() })
+    match read(prepared, answer) {
+        Ok((proposal, notes)) => Ok(FileOutcome { run_id, proposal, notes, answer: answer.to_string() }),
+        Err(unusable) => Err(FileRunError { run_id: Some(run_id), message: unusable.message }),
+    }
 }
 
-fn propose_edit(prepared: &Prepared, answer: &str) -> Result<ProposedEdit, String> {
+/// The proposal an answer makes and the notes beside it.
+fn read(prepared: &Prepared, answer: &str) -> Result<(Proposal, Vec<String>), Unusable> {
+    match prepared.block.kind {
+        Kind::Analysis => {
+            let findings = read_findings(answer)?;
+            Ok((Proposal::Findings(outcome::anchor(findings, &prepared.original)), Vec::new()))
+        }
+        Kind::Explanation => match answer.trim() {
+            "" => Err(Unusable { message: "the answer is empty".into(), repair: "Please answer again with the explanation, in Markdown.".into() }),
+            prose => Ok((Proposal::Prose(prose.to_string()), Vec::new())),
+        },
+        Kind::Refactor => {
+            let (edit, notes) = propose_edit(prepared, answer)?;
+            Ok((Proposal::Edit(edit), notes))
+        }
+    }
+}
+
+fn propose_edit(prepared: &Prepared, answer: &str) -> Result<(ProposedEdit, Vec<String>), Unusable> {
     let (path, display_path, before) = match prepared.block.writes_to {
         WritesTo::File => (prepared.real_path.clone(), prepared.display_path.clone(), prepared.original.clone()),
         WritesTo::TestFile => {
             let test = editor::test_path(&prepared.display_path);
-            let real = resolve_inside(&prepared.root, Path::new(&test))?;
+            let real = resolve_inside(&prepared.root, Path::new(&test)).map_err(|refused| Unusable { message: refused.to_string(), repair: String::new() })?;
             let existing = std::fs::read_to_string(&real).unwrap_or_default();
             (real, test, existing)
         }
@@ -195,19 +220,21 @@ fn propose_edit(prepared: &Prepared, answer: &str) -> Result<ProposedEdit, Strin
         (Some(range), WritesTo::File) => range.clone(),
         _ => 0..before.len(),
     };
-    let replacement = outcome::new_text(answer, &before[scope.clone()])?;
+    let rewrite = read_rewrite(answer, &before[scope.clone()])?;
     let mut after = before.clone();
-    after.replace_range(scope, &replacement);
+    after.replace_range(scope, &rewrite.text);
     if after == before {
-        return Err("the pipeline proposes no change".into());
+        let repair = "Your answer left the code as it was; please answer again with the changed file in a single ```elixir block.".to_string();
+        return Err(Unusable { message: "the pipeline proposes no change".into(), repair });
     }
     let verification = if elixir::is_elixir_path(&display_path) {
         let analysis = AnalysisOptions { path: Some(display_path.clone()), ..prepared.analysis.clone() };
-        Some(verify::verify(&before, &after, &analysis, prepared.block.may_change_api).map_err(|refusal| refusal.to_string())?)
+        let checked = verify::verify(&before, &after, &analysis, prepared.block.may_change_api);
+        Some(checked.map_err(|refusal| Unusable { repair: format!("Your rewrite could not be used: {refusal}. Please answer again with the whole corrected file in a single ```elixir block."), message: refusal.to_string() })?)
     } else {
         None
     };
-    Ok(ProposedEdit { creates: !path.exists(), path, display_path, before, after, verification })
+    Ok((ProposedEdit { creates: !path.exists(), path, display_path, before, after, verification }, rewrite.notes))
 }
 
 /// The user rejected the answer: the next run must not be served it from

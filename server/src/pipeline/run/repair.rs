@@ -6,8 +6,8 @@ use super::{prepare, Engine, EventSink, RunError, RunEvent, RunOptions, RunResul
 use crate::pipeline::providers::{Stop, Turn};
 use crate::store::select::Mode;
 
-/// Run a pipeline whose final answer must pass `usable` (`Err` holds what
-/// to tell the model). An answer that fails gets one repair request; its
+/// Run a pipeline whose final answer must pass `usable` (`Err` holds the
+/// request to send the model: what was wrong and what to answer). An answer that fails gets one repair request; its
 /// answer replaces the last step's output if the model answered at all.
 pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, usable: &(dyn Fn(&str) -> Result<(), String> + Sync)) -> Result<RunResult, RunError> {
     let workflow = prepare(source, &options)?;
@@ -44,9 +44,9 @@ impl Engine {
     /// with it; the new answer, if a complete one came.
     async fn repair(&mut self, step: &str, answer: &str, problem: &str) -> Option<String> {
         let (kind, key, mut request) = self.last_call.clone()?;
-        self.emit(RunEvent::Warning(format!("step `{step}`: its answer could not be used ({problem}); asking {key} once more")));
+        self.emit(RunEvent::Warning(format!("step `{step}`: its answer could not be used; asking {key} once more, saying why")));
         request.turns.push(Turn { user: std::mem::take(&mut request.prompt), assistant: answer.to_string() });
-        request.prompt = format!("Your answer could not be used: {problem}. Answer again, in the form the first message asks for.");
+        request.prompt = problem.to_string();
         let provider = self.provider(kind, key, None);
         let repaired = provider.complete(&request).await.ok().filter(|r| r.stop == Stop::Complete)?;
         Some(repaired.text)
