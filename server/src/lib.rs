@@ -10,6 +10,7 @@ pub mod config;
 pub mod document;
 pub mod elixir;
 pub mod finding;
+pub mod index;
 pub mod lsp;
 pub mod pipeline;
 pub mod store;
