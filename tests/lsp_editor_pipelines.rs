@@ -317,7 +317,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     assert_eq!(judged["judged"], 2);
     let examples = open_store(&workspace).examples("fix_otp_antipatterns", "rewrite", true).unwrap();
     assert_eq!((examples[0].verdict, examples[0].best_output()), (Some(Verdict::Edited), "my final code"));
-    assert_eq!(examples[0].inputs.keys().collect::<Vec<_>>(), ["code", "issues"]);
+    assert_eq!(examples[0].inputs.keys().collect::<Vec<_>>(), ["callers", "code", "issues"]);
 
     let learned = elexirion::store::learn::learn(&mut open_store(&workspace), "fix_otp_antipatterns", 3).unwrap();
     assert!(learned.iter().all(|(_, outcome)| matches!(outcome, Ok(elexirion::store::learn::Learned::New { demos: 1, .. }))), "{learned:?}");
@@ -352,7 +352,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     progress_end(&mut client);
     let sent = server.requests()[before].json();
     let messages = sent["messages"].as_array().unwrap();
-    assert!(messages[0]["content"].as_str().unwrap().starts_with("Your input fields are:\n1. `known` (str)\n2. `code` (str)"), "{sent:#}");
+    assert!(messages[0]["content"].as_str().unwrap().starts_with("Your input fields are:\n1. `known` (str)\n2. `supervision` (str)\n3. `callers` (str)\n4. `code` (str)"), "{sent:#}");
     assert_eq!(messages.len(), 4, "system, one demo (user, assistant), the input");
 }
 
@@ -482,4 +482,28 @@ async fn a_document_that_is_a_symlink_out_of_the_workspace_is_never_sent_to_the_
     client.diagnostics_for(&uri);
     expect_refusal(&mut client, &uri, "outside the workspace");
     assert_eq!(server.requests().len(), 0, "nothing reached the model");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_project_context_follows_open_buffers_and_watched_files() {
+    static SCRIPT: &[(&str, &str)] = &[("Review the Elixir file", "{\"findings\": []}")];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    // A caller typed in an open buffer, never saved.
+    let typed = format!("file://{}/lib/app/typed.ex", workspace.dir.path().display());
+    client.open(&typed, "elixir", 1, "defmodule App.Typed do\n  def go(s), do: App.Worker.fetch(s)\nend\n");
+    client.diagnostics_for(&typed);
+    // A caller written to disk by another tool, reported by the client's watcher.
+    let disk = workspace.dir.path().join("lib/app/on_disk.ex");
+    std::fs::write(&disk, "defmodule App.OnDisk do\n  def go(s), do: App.Worker.fetch(s)\nend\n").unwrap();
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": format!("file://{}", disk.display()), "type": 1 }] }));
+
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Review OTP design (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    assert_eq!(client.response_to(id)["result"]["outcome"], "findings");
+    let prompt = server.requests()[0].json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("App.Typed.go/1"), "the open buffer's caller: {prompt}");
+    assert!(prompt.contains("App.OnDisk.go/1"), "the watched file's caller: {prompt}");
 }

@@ -797,3 +797,33 @@ async fn an_unusable_answer_gets_one_repair_request_saying_what_was_wrong() {
     assert!(messages[messages.len() - 2]["content"].as_str().unwrap().contains("I'm sorry"), "the repair continues the conversation: {repair:#}");
     assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), FIXED);
 }
+
+#[tokio::test]
+async fn the_model_sees_the_supervision_tree_the_callers_and_the_existing_tests() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+        ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case\n\n  test \"hand-written: init keeps the state\" do\n    assert {:ok, 1} = App.Worker.init(1)\n  end\n\n  test \"fetch/1 returns the state\" do\n    assert true\n  end\nend\n```"),
+        ("List the behaviours", "{\"cases\": []}"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    write(dir.path(), "lib/app/application.ex", "defmodule App.Application do\n  use Application\n\n  def start(_type, _args) do\n    children = [App.Repo, {App.Worker, %{}}]\n    Supervisor.start_link(children, strategy: :one_for_one)\n  end\nend\n");
+    write(dir.path(), "lib/app/client.ex", "defmodule App.Client do\n  def value(server), do: App.Worker.fetch(server)\nend\n");
+    let existing = "defmodule App.WorkerTest do\n  use ExUnit.Case\n\n  test \"hand-written: init keeps the state\" do\n    assert {:ok, 1} = App.Worker.init(1)\n  end\nend\n";
+    write(dir.path(), "test/app/worker_test.exs", existing);
+
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let diagnose = last_prompt(&server.requests()[0]);
+    assert!(diagnose.contains("App.Application") && diagnose.contains("App.Repo"), "the supervision tree: {diagnose}");
+    assert!(diagnose.contains("App.Client") && diagnose.contains("App.Worker.fetch(server)"), "the callers: {diagnose}");
+
+    let output = run(dir.path(), &[&shipped("generate_tests"), "--file", "lib/app/worker.ex", "--write"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let write_tests = last_prompt(server.requests().last().unwrap());
+    assert!(write_tests.contains("hand-written: init keeps the state"), "the existing tests: {write_tests}");
+    let written = std::fs::read_to_string(dir.path().join("test/app/worker_test.exs")).unwrap();
+    assert!(written.contains("hand-written: init keeps the state") && written.contains("fetch/1 returns the state"), "{written}");
+}

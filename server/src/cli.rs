@@ -448,7 +448,10 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
                 analysis: crate::elixir::AnalysisOptions { rules: config.rules.clone(), ..Default::default() },
                 inputs: std::mem::take(&mut values),
             };
-            match on_file::prepare(request) {
+            // The project context a prompt may ask for (`{{project.*}}`).
+            let asks_for_project = source.contains("project.");
+            let index = crate::workspace::resolve_inside(&workspace, std::path::Path::new("")).ok().filter(|_| asks_for_project).map(|root| crate::index::WorkspaceIndex::build(&root));
+            match on_file::prepare(request, index.as_ref()) {
                 Ok(prepared) => Some(prepared),
                 Err(message) => return fail(message),
             }

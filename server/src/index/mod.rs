@@ -78,6 +78,7 @@ impl WorkspaceIndex {
     /// Index every `.ex`/`.exs` file under `root` in parallel, skipping what
     /// `elexirion check` skips (`.gitignore`d files, `_build`, `deps`).
     pub fn build(root: &Path) -> WorkspaceIndex {
+        let root = &root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
         let paths = crate::check::collect_files(&[root.to_path_buf()]);
         let indexed: Vec<(PathBuf, FileIndex)> = paths
             .into_par_iter()
@@ -95,7 +96,7 @@ impl WorkspaceIndex {
 
     /// An empty index for `root`, filled by [`WorkspaceIndex::update`].
     pub fn empty(root: &Path) -> WorkspaceIndex {
-        WorkspaceIndex { root: root.to_path_buf(), ..Default::default() }
+        WorkspaceIndex { root: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()), ..Default::default() }
     }
 
     pub fn root(&self) -> &Path {
@@ -113,6 +114,17 @@ impl WorkspaceIndex {
         }
         self.remove(&path);
         self.insert(path, index_source(text));
+    }
+
+    /// [`WorkspaceIndex::update`] from a tree already parsed (an open
+    /// document's), without parsing again.
+    pub fn update_parsed(&mut self, path: &Path, text: &str, tree: &tree_sitter::Tree) {
+        let path = self.key(path);
+        if !crate::elixir::is_elixir_path(&path.to_string_lossy()) || self.is_skipped(&path) {
+            return;
+        }
+        self.remove(&path);
+        self.insert(path, extract::index_tree(text, tree));
     }
 
     /// Forget a file (deleted, or renamed away).
@@ -142,7 +154,13 @@ impl WorkspaceIndex {
 
     /// Relative paths are the workspace's.
     fn key(&self, path: &Path) -> PathBuf {
-        if path.is_relative() { self.root.join(path) } else { path.to_path_buf() }
+        let path = if path.is_relative() { self.root.join(path) } else { path.to_path_buf() };
+        if path.starts_with(&self.root) {
+            return path;
+        }
+        // The same file reached through a symlink (`/tmp` -> `/private/tmp`):
+        // keyed by its real path, as the root is.
+        path.canonicalize().unwrap_or(path)
     }
 
     fn is_skipped(&self, path: &Path) -> bool {

@@ -38,10 +38,14 @@ pub fn schedule(state: Arc<State>, client: Client, uri: Uri, version: i32) {
         // Parsing a large file can take tens of milliseconds: keep it off the
         // async threads and away from the documents lock.
         let started = std::time::Instant::now();
+        let indexed = (state.clone(), uri.clone());
         let analysed = tokio::task::spawn_blocking(move || {
             guard_sync("analysis", || {
                 snapshot.parse_unless_cancelled(&options.cancel);
                 let diagnostics = diagnostics(&snapshot, &options, encoding);
+                if let (Some(tree), false) = (snapshot.tree(), options.cancel.is_cancelled()) {
+                    super::project_index::document_parsed(&indexed.0, &indexed.1, &snapshot.text.to_string(), tree);
+                }
                 (snapshot, diagnostics)
             })
         })

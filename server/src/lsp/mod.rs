@@ -8,6 +8,7 @@ pub mod framing;
 mod panic_guard;
 mod pipeline_features;
 mod pipeline_runs;
+mod project_index;
 mod prompt_store;
 mod server;
 mod state;

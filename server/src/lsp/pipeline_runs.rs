@@ -171,7 +171,12 @@ pub async fn run_command(state: Arc<State>, client: Client, arguments: &[Value])
         analysis: state.analysis_options(&uri),
         inputs: HashMap::new(),
     };
-    let prepared = match on_file::prepare(request) {
+    super::project_index::ensure(&state).await;
+    let prepared = {
+        let index = state.index();
+        on_file::prepare(request, index.as_ref())
+    };
+    let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(problem) => {
             client.show_message(MessageType::ERROR, format!("{}: {problem}", block.title)).await;

@@ -8,7 +8,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs, prompt_store};
+use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs, project_index, prompt_store};
 use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
@@ -29,6 +29,29 @@ impl Backend {
     fn schedule_diagnostics(&self, uri: Uri, version: i32) {
         diagnostics::schedule(self.state.clone(), self.client.clone(), uri, version);
     }
+
+    /// Reload elexirion.toml when `uri` is it (saved in the editor, or
+    /// changed on disk); a broken one is reported and the previous kept.
+    async fn reload_config_if(&self, uri: &Uri) {
+        let Some(root) = self.state.root() else { return };
+        let changed = uri.to_file_path().map(|p| p.into_owned());
+        if changed.as_deref() != Some(root.join(crate::config::FILE_NAME).as_path()) {
+            return;
+        }
+        let problem = match self.load_file_config(&root) {
+            Ok(()) => {
+                let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                self.apply_settings(&settings).err()
+            }
+            Err(problem) => Some(format!("{problem} (the previous configuration stays in use)")),
+        };
+        if let Some(problem) = problem {
+            self.client.show_message(MessageType::WARNING, format!("Elexirion: {problem}")).await;
+            return;
+        }
+        tracing::info!("reloaded {}", crate::config::FILE_NAME);
+        self.reanalyse_all();
+    }
 }
 
 impl LanguageServer for Backend {
@@ -45,6 +68,14 @@ impl LanguageServer for Backend {
                 .and_then(|e| e.change_annotation_support.as_ref())
                 .is_some();
             self.state.set_change_annotations(annotations);
+            let can_watch = params
+                .capabilities
+                .workspace
+                .as_ref()
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|w| w.dynamic_registration)
+                .unwrap_or(false);
+            self.state.can_watch_files.store(can_watch, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(?encoding, "initialized");
             if let Some(root) = workspace_root(&params) {
                 *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
@@ -104,6 +135,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        if self.state.can_watch_files.load(std::sync::atomic::Ordering::Relaxed) {
+            project_index::watch(&self.client).await;
+        }
+        let _building = project_index::build(self.state.clone());
         let problem = self.config_problem.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(problem) = problem {
             let message = format!("Elexirion ignored part of its configuration: {problem}");
@@ -212,24 +247,14 @@ impl LanguageServer for Backend {
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
-        let Some(root) = self.state.root() else { return };
-        let saved = params.text_document.uri.to_file_path().map(|p| p.into_owned());
-        if saved.as_deref() != Some(root.join(crate::config::FILE_NAME).as_path()) {
-            return;
+        self.reload_config_if(&params.text_document.uri).await;
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        project_index::files_changed(&self.state, &params.changes);
+        for change in &params.changes {
+            self.reload_config_if(&change.uri).await;
         }
-        let problem = match self.load_file_config(&root) {
-            Ok(()) => {
-                let settings = self.settings.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                self.apply_settings(&settings).err()
-            }
-            Err(problem) => Some(format!("{problem} (the previous configuration stays in use)")),
-        };
-        if let Some(problem) = problem {
-            self.client.show_message(MessageType::WARNING, format!("Elexirion: {problem}")).await;
-            return;
-        }
-        tracing::info!("reloaded {}", crate::config::FILE_NAME);
-        self.reanalyse_all();
     }
 
     async fn shutdown(&self) -> Result<()> {

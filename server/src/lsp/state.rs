@@ -38,6 +38,10 @@ pub struct State {
     /// (pipeline, document, text) already run once: running one again asks
     /// the model anew instead of the cache.
     ran: Mutex<std::collections::HashSet<(String, Uri, u64)>>,
+    /// The workspace index, once built: modules, callers, supervision, tests.
+    index: RwLock<Option<crate::index::WorkspaceIndex>>,
+    /// The client can watch files for us (dynamic registration).
+    pub can_watch_files: std::sync::atomic::AtomicBool,
     /// Refactors applied by pipelines, watched for an undo.
     applied: Mutex<HashMap<Uri, super::prompt_store::Applied>>,
 }
@@ -130,6 +134,14 @@ impl State {
         text.hash(&mut hasher);
         let key = (pipeline.to_string(), uri.clone(), hasher.finish());
         !self.ran.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(key)
+    }
+
+    pub fn index(&self) -> std::sync::RwLockReadGuard<'_, Option<crate::index::WorkspaceIndex>> {
+        self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn index_mut(&self) -> std::sync::RwLockWriteGuard<'_, Option<crate::index::WorkspaceIndex>> {
+        self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A closed document's analysis is no longer wanted.

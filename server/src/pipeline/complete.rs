@@ -415,8 +415,8 @@ fn template_completions(source: &str, partial: &str, offset: usize, inside_step:
             .map(|item| variable(format!("steps.{}.result", item.label), &item.documentation))
             .collect();
     }
-    if partial.starts_with("editor.") {
-        return schema::EDITOR_VARIABLES.iter().map(|v| variable(format!("editor.{}", v.value), v.doc)).collect();
+    if let Some((namespace, variables)) = schema::FIXED_NAMESPACES.iter().find(|(n, _)| partial.starts_with(&format!("{n}."))) {
+        return variables.iter().map(|v| variable(format!("{namespace}.{}", v.value), v.doc)).collect();
     }
     if partial.starts_with("inputs.") {
         let document = yaml::parse(source);

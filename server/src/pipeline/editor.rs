@@ -68,6 +68,10 @@ pub struct EditorContext {
     pub path: String,
     /// Current diagnostics, one per line ("line 12: EXR005 ...").
     pub diagnostics: String,
+    /// The file's ExUnit test file, whole; empty when there is none.
+    pub test_file: String,
+    /// `project.*` variables from the workspace index, by name.
+    pub project: serde_json::Map<String, Value>,
 }
 
 impl EditorContext {
@@ -81,7 +85,18 @@ impl EditorContext {
             "language": self.language,
             "path": self.path,
             "diagnostics": if self.diagnostics.is_empty() { "none".to_string() } else { self.diagnostics.clone() },
+            "test_file": self.test_file,
         })
+    }
+
+    /// `{{project.*}}`: every documented variable, "none known" when the
+    /// index had nothing to say (or there is no index).
+    fn project_value(&self) -> Value {
+        let variables = super::schema::PROJECT_VARIABLES.iter().map(|v| {
+            let text = self.project.get(v.value).and_then(Value::as_str).filter(|t| !t.trim().is_empty()).unwrap_or("none known");
+            (v.value.to_string(), Value::String(text.to_string()))
+        });
+        Value::Object(variables.collect())
     }
 }
 
@@ -90,7 +105,8 @@ impl EditorContext {
 pub fn inputs(block: &EditorBlock, context: &EditorContext) -> Result<HashMap<String, Value>, String> {
     let mut scope = Scope::default();
     scope.inputs.insert("editor".into(), context.value());
-    let mut inputs = HashMap::from([("editor".to_string(), context.value())]);
+    scope.inputs.insert("project".into(), context.project_value());
+    let mut inputs = HashMap::from([("editor".to_string(), context.value()), ("project".to_string(), context.project_value())]);
     for (name, template) in &block.inputs {
         inputs.insert(name.clone(), Value::String(scope.render(template)?));
     }
@@ -123,7 +139,7 @@ mod tests {
         let source = include_str!("../../../pipelines/fix_otp_antipatterns.yaml");
         let block = editor_block(source).unwrap();
         assert_eq!((block.title.as_str(), block.kind, block.writes_to), ("Fix OTP anti-patterns (AI)", Kind::Refactor, WritesTo::File));
-        let context = EditorContext { file: "FILE".into(), selection: Some("SEL".into()), language: "elixir".into(), path: "lib/w.ex".into(), diagnostics: String::new() };
+        let context = EditorContext { file: "FILE".into(), selection: Some("SEL".into()), language: "elixir".into(), path: "lib/w.ex".into(), ..Default::default() };
         let inputs = inputs(&block, &context).unwrap();
         assert_eq!(inputs["code"], "SEL");
         assert_eq!(inputs["known"], "none");

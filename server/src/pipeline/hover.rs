@@ -125,11 +125,9 @@ fn type_doc(expect: Expect, value: &str) -> Option<String> {
 fn template_hover(expression: &str) -> String {
     let path = templates::leading_path(expression);
     let first = path.split('.').next().unwrap_or_default();
-    if first == "editor" {
-        let name = path.split('.').nth(1).unwrap_or_default();
-        if let Some(variable) = schema::EDITOR_VARIABLES.iter().find(|v| v.value == name) {
-            return format!("**`{{{{editor.{}}}}}`**\n\n{}", variable.value, variable.doc);
-        }
+    let name = path.split('.').nth(1).unwrap_or_default();
+    if let Some(variable) = schema::fixed_variable(first, name) {
+        return format!("**`{{{{{first}.{}}}}}`**\n\n{}", variable.value, variable.doc);
     }
     match schema::TEMPLATE_NAMESPACES.iter().find(|n| n.value == first) {
         Some(namespace) => format!("**`{{{{{path}}}}}`**\n\n{}", namespace.doc),

@@ -15,6 +15,7 @@ use super::outcome::{self, read_findings, read_rewrite, AnchoredFinding, AnswerP
 use super::run::{self, EventSink, RunOptions};
 use super::verify::{self, Verification};
 use crate::elixir::{self, AnalysisOptions};
+use crate::index::WorkspaceIndex;
 use crate::workspace::resolve_inside;
 
 /// What to run, on what.
@@ -98,7 +99,7 @@ pub struct FileOutcome {
 
 /// Check the request and gather the pipeline's inputs. Refuses a file
 /// outside the workspace (after resolving symlinks and `..`).
-pub fn prepare(request: FileRequest) -> Result<Prepared, String> {
+pub fn prepare(request: FileRequest, index: Option<&WorkspaceIndex>) -> Result<Prepared, String> {
     let FileRequest { pipeline, block, workspace, path, text, selection, analysis, mut inputs } = request;
     let root = resolve_inside(&workspace, Path::new(""))?;
     let real_path = resolve_inside(&root, &path)?;
@@ -121,17 +122,34 @@ pub fn prepare(request: FileRequest) -> Result<Prepared, String> {
     } else {
         String::new()
     };
+    let test_file = resolve_inside(&root, Path::new(&editor::test_path(&display_path))).ok().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let project = index.map(|index| project_variables(index, &real_path, selection.clone())).unwrap_or_default();
     let context = EditorContext {
         file: original.clone(),
         selection: selection.clone().map(|r| original[r].to_string()),
         language: if is_elixir { "elixir".into() } else { "text".into() },
         path: display_path.clone(),
         diagnostics,
+        test_file,
+        project,
     };
     for (name, value) in editor::inputs(&block, &context)? {
         inputs.insert(name, value);
     }
     Ok(Prepared { block, pipeline, root, real_path, display_path, original, selection, inputs, analysis })
+}
+
+/// What a prompt may spend on project context, in tokens (about 4 bytes each).
+const PROJECT_CONTEXT_TOKENS: usize = 6_000;
+
+/// `{{project.*}}` for the file, cut to the budget, most relevant first.
+fn project_variables(index: &WorkspaceIndex, path: &Path, focus: Option<Range<usize>>) -> serde_json::Map<String, Value> {
+    let context = index.context_for(path, focus, PROJECT_CONTEXT_TOKENS);
+    context
+        .sections
+        .iter()
+        .map(|section| (section.variable.trim_start_matches("project.").to_string(), Value::String(section.text.clone())))
+        .collect()
 }
 
 /// Why a run on a file produced nothing to offer.

@@ -582,6 +582,7 @@ pub const TEMPLATE_NAMESPACES: &[Choice] = &[
     choice("loop", "The current loop iteration: `{{loop.ITERATOR}}`, `{{loop.index}}`."),
     choice("workflow", "The workflow itself: `{{workflow.name}}`."),
     choice("editor", "Elexirion: the editor's context (see below)."),
+    choice("project", "Elexirion: what the workspace index knows around the file (see below)."),
 ];
 
 /// `{{editor.*}}` variables, filled by Elexirion when a pipeline runs in the editor.
@@ -592,7 +593,25 @@ pub const EDITOR_VARIABLES: &[Choice] = &[
     choice("language", "The file's language id, e.g. `elixir`."),
     choice("diagnostics", "Elexirion's current diagnostics for the file, as text."),
     choice("path", "The file's path relative to the workspace."),
+    choice("test_file", "The whole text of the file's ExUnit test file (`lib/a/b.ex` -> `test/a/b_test.exs`), empty when there is none."),
 ];
+
+/// `{{project.*}}` variables, from the workspace index (no BEAM needed),
+/// each cut to fit the prompt's context budget, most relevant first.
+pub const PROJECT_VARIABLES: &[Choice] = &[
+    choice("supervision", "The supervision tree around the file's modules: which supervisor starts them, and beside what."),
+    choice("callers", "Who calls the file's public functions, with the calling line."),
+    choice("tests", "The file's ExUnit tests (the test file, or its test names when it is too long)."),
+    choice("dependencies", "The public functions of other modules the file calls, with their signatures."),
+];
+
+/// Namespaces whose variables are a fixed list, with that list.
+pub const FIXED_NAMESPACES: &[(&str, &[Choice])] = &[("editor", EDITOR_VARIABLES), ("project", PROJECT_VARIABLES)];
+
+/// The documented variable `namespace.name`, if it is one.
+pub fn fixed_variable(namespace: &str, name: &str) -> Option<&'static Choice> {
+    FIXED_NAMESPACES.iter().find(|(n, _)| *n == namespace).and_then(|(_, variables)| variables.iter().find(|v| v.value == name))
+}
 
 pub fn step_type(name: &str) -> Option<&'static StepType> {
     STEP_TYPES.iter().find(|t| t.name == name)

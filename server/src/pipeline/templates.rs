@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::schema::{EDITOR_VARIABLES, TEMPLATE_NAMESPACES};
+use super::schema::{fixed_variable, FIXED_NAMESPACES, TEMPLATE_NAMESPACES};
 use super::yaml::{ScalarKind, YamlNode, YamlValue};
 
 /// One template: its expression and where the expression is.
@@ -84,10 +84,10 @@ pub fn check(node: &YamlNode, source: &str, step_names: &[String], report: &mut 
         let first = segments.next().unwrap_or_default();
         let Some(second) = segments.next() else { continue }; // a bare variable: set at run time
         let range = template.range.start..template.range.start + path.len();
-        if first == "editor" {
-            if !EDITOR_VARIABLES.iter().any(|v| v.value == second) {
-                let known: Vec<String> = EDITOR_VARIABLES.iter().map(|v| format!("editor.{}", v.value)).collect();
-                report(range, format!("unknown editor variable `editor.{second}`; known: {}", known.join(", ")));
+        if let Some((_, variables)) = FIXED_NAMESPACES.iter().find(|(namespace, _)| *namespace == first) {
+            if fixed_variable(first, second).is_none() {
+                let known: Vec<String> = variables.iter().map(|v| format!("{first}.{}", v.value)).collect();
+                report(range, format!("unknown {first} variable `{first}.{second}`; known: {}", known.join(", ")));
             }
             continue;
         }

@@ -137,7 +137,7 @@ impl Scope {
                 }
             }
             "inputs" => from_map(&self.inputs, rest),
-            "editor" => self.inputs.get("editor").and_then(|e| extract(e, rest)).cloned(),
+            "editor" | "project" => self.inputs.get(head).and_then(|e| extract(e, rest)).cloned(),
             "state" => from_map(&self.state, rest),
             "global_vars" => from_map(&self.global_vars, rest),
             "loop" => from_map(&self.loop_vars, rest),
