@@ -42,6 +42,15 @@ impl ElixirParser {
             .expect("parsing without a timeout or cancellation flag always yields a tree")
     }
 
+    /// Parse `after`, a version of `before` (parsed as `before_tree`),
+    /// reusing what did not change: an AI rewrite usually changes a few
+    /// lines of a long file.
+    pub fn parse_revision(&mut self, before: &str, before_tree: &Tree, after: &str) -> Tree {
+        let mut tree = before_tree.clone();
+        tree.edit(&revision_edit(before, after));
+        self.parse_str(after, Some(&tree))
+    }
+
     /// Parse the rope chunk by chunk, without copying it into one string.
     pub fn parse_rope(&mut self, text: &Rope, old_tree: Option<&Tree>) -> Tree {
         self.parse_rope_unless_cancelled(text, old_tree, &Cancellation::default())
@@ -70,9 +79,47 @@ impl ElixirParser {
     }
 }
 
+/// The one edit that turns `before` into `after`: what lies between their
+/// common start and common end.
+fn revision_edit(before: &str, after: &str) -> tree_sitter::InputEdit {
+    let mut start = before.bytes().zip(after.bytes()).take_while(|(a, b)| a == b).count();
+    while !before.is_char_boundary(start) || !after.is_char_boundary(start) {
+        start -= 1;
+    }
+    let longest_suffix = before.len().min(after.len()) - start;
+    let mut suffix = before.bytes().rev().zip(after.bytes().rev()).take(longest_suffix).take_while(|(a, b)| a == b).count();
+    while !before.is_char_boundary(before.len() - suffix) || !after.is_char_boundary(after.len() - suffix) {
+        suffix -= 1;
+    }
+    let point = |text: &str, byte: usize| {
+        let row = text[..byte].matches('\n').count();
+        let column = byte - text[..byte].rfind('\n').map_or(0, |i| i + 1);
+        tree_sitter::Point { row, column }
+    };
+    tree_sitter::InputEdit {
+        start_byte: start,
+        old_end_byte: before.len() - suffix,
+        new_end_byte: after.len() - suffix,
+        start_position: point(before, start),
+        old_end_position: point(before, before.len() - suffix),
+        new_end_position: point(after, after.len() - suffix),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revision_parses_to_the_tree_a_fresh_parse_gives() {
+        let before = "defmodule A do\n  def f(x), do: GenServer.call(x, :f, :infinity)\n  def g, do: \"é\"\nend\n";
+        for after in [before.replace(":infinity", "5_000"), before.replace("é", "ü"), before.replace("  def g", "  def h, do: 1\n  def g"), String::new(), format!("{before}{before}")] {
+            let mut parser = ElixirParser::new();
+            let old = parser.parse_str(before, None);
+            let revised = parser.parse_revision(before, &old, &after);
+            assert_eq!(revised.root_node().to_sexp(), parser.parse_str(&after, None).root_node().to_sexp(), "{after}");
+        }
+    }
 
     #[test]
     fn a_cancelled_parse_gives_up_and_the_next_one_starts_afresh() {

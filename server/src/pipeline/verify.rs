@@ -66,7 +66,7 @@ impl fmt::Display for Refusal {
 /// Check `after` against `before` (both whole Elixir files).
 pub fn verify(before: &str, after: &str, options: &AnalysisOptions, may_change_api: bool) -> Result<Verification, Refusal> {
     let before_tree = with_parser(|p| p.parse_str(before, None));
-    let after_tree = with_parser(|p| p.parse_str(after, None));
+    let after_tree = with_parser(|p| p.parse_revision(before, &before_tree, after));
     let errors = |source: &str, tree| syntax_errors::syntax_errors(source, tree).len();
     let (errors_before, errors_after) = (errors(before, &before_tree), errors(after, &after_tree));
     if errors_after > errors_before {

@@ -10,7 +10,7 @@
 //! - Fewer syntax errors win; two different candidates left equal are
 //!   ambiguous, and the answer is refused rather than guessed.
 
-use super::elixir_shape::Shape;
+use super::elixir_shape::{Base, Shape};
 use super::rewrite::Form;
 
 #[derive(Clone, Debug)]
@@ -28,8 +28,9 @@ pub enum Choice {
     Two(Candidate, Candidate),
 }
 
-pub fn choose(candidates: Vec<Candidate>, original: &str, wanted: &[String]) -> Choice {
-    let shaped: Vec<(Candidate, Shape)> = candidates.into_iter().map(|c| { let shape = Shape::of(&c.text); (c, shape) }).collect();
+pub fn choose(candidates: Vec<Candidate>, base: &Base, wanted: &[String]) -> Choice {
+    let original = base.text.as_str();
+    let shaped: Vec<(Candidate, Shape)> = candidates.into_iter().map(|c| { let shape = base.shape_of(&c.text); (c, shape) }).collect();
     let mut eligible: Vec<(Candidate, Shape)> = shaped
         .into_iter()
         .filter(|(_, shape)| if wanted.is_empty() { true } else { shape.defines_all(wanted) })
@@ -86,19 +87,19 @@ mod tests {
         let wanted = vec!["A".to_string()];
         let hint = candidate(1, "children = [A]\n");
         let fixed = candidate(0, "defmodule A do\n  def f, do: 2\nend\n");
-        assert!(matches!(choose(vec![hint.clone(), fixed.clone()], ORIGINAL, &wanted), Choice::One(c) if c.block == 0));
+        assert!(matches!(choose(vec![hint.clone(), fixed.clone()], &Base::new(ORIGINAL), &wanted), Choice::One(c) if c.block == 0));
         let before = candidate(2, ORIGINAL);
-        assert!(matches!(choose(vec![before, fixed.clone()], ORIGINAL, &wanted), Choice::One(c) if c.block == 0));
+        assert!(matches!(choose(vec![before, fixed.clone()], &Base::new(ORIGINAL), &wanted), Choice::One(c) if c.block == 0));
         let other = candidate(3, "defmodule A do\n  def f, do: 3\nend\n");
-        assert!(matches!(choose(vec![fixed, other], ORIGINAL, &wanted), Choice::Two(..)));
-        assert!(matches!(choose(vec![hint], ORIGINAL, &wanted), Choice::Nothing));
+        assert!(matches!(choose(vec![fixed, other], &Base::new(ORIGINAL), &wanted), Choice::Two(..)));
+        assert!(matches!(choose(vec![hint], &Base::new(ORIGINAL), &wanted), Choice::Nothing));
     }
 
     #[test]
     fn without_modules_the_cleanest_then_largest_code_wins() {
         let test = candidate(0, "defmodule ATest do\n  use ExUnit.Case\nend\n");
         let session = candidate(1, "iex> A.f()\n{:ok, #PID<0.1.0>}\n");
-        assert!(matches!(choose(vec![session, test], "", &[]), Choice::One(c) if c.block == 0));
+        assert!(matches!(choose(vec![session, test], &Base::new(""), &[]), Choice::One(c) if c.block == 0));
         assert_eq!(first_difference("a\nb\n", "a\nc\n"), ("b".to_string(), "c".to_string()));
     }
 }

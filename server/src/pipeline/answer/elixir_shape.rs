@@ -12,9 +12,36 @@ pub struct Shape {
     pub errors: usize,
 }
 
+/// The original file, parsed once: candidates are parsed as revisions of
+/// it, which reuses what they did not change.
+pub struct Base {
+    pub text: String,
+    tree: tree_sitter::Tree,
+}
+
+impl Base {
+    pub fn new(text: &str) -> Base {
+        Base { text: text.to_string(), tree: with_parser(|parser| parser.parse_str(text, None)) }
+    }
+
+    pub fn shape(&self) -> Shape {
+        Shape::from_tree(&self.text, &self.tree)
+    }
+
+    /// The shape of `code`, a candidate rewrite of this file.
+    pub fn shape_of(&self, code: &str) -> Shape {
+        let tree = with_parser(|parser| parser.parse_revision(&self.text, &self.tree, code));
+        Shape::from_tree(code, &tree)
+    }
+}
+
 impl Shape {
     pub fn of(code: &str) -> Shape {
         let tree = with_parser(|parser| parser.parse_str(code, None));
+        Shape::from_tree(code, &tree)
+    }
+
+    fn from_tree(code: &str, tree: &tree_sitter::Tree) -> Shape {
         let mut modules = Vec::new();
         let mut cursor = tree.walk();
         // Depth-first over every node: a `defmodule` inside an ERROR node
@@ -34,7 +61,7 @@ impl Shape {
                 }
             }
         }
-        Shape { modules, errors: syntax_errors(code, &tree).len() }
+        Shape { modules, errors: syntax_errors(code, tree).len() }
     }
 
     pub fn defines_all(&self, modules: &[String]) -> bool {

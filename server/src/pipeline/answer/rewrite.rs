@@ -4,7 +4,7 @@
 
 use super::choice::{choose, first_difference, same_code, Candidate, Choice};
 use super::diff;
-use super::elixir_shape::Shape;
+use super::elixir_shape::{Base, Shape};
 use super::fences::{self, Block};
 use super::line_endings::{like, to_lf};
 use super::problem::{AnswerProblem, Expected};
@@ -33,7 +33,8 @@ pub fn read_rewrite(answer: &str, original: &str) -> Result<Rewrite, AnswerProbl
     if let Some(cut) = fenced.unclosed {
         return Err(AnswerProblem::Truncated { language: cut.language, opened_at_line: cut.opened_at_line });
     }
-    let mut wanted = Shape::of(&base).modules;
+    let parsed = Base::new(&base);
+    let mut wanted = parsed.shape().modules;
     wanted.dedup();
     if fenced.blocks.is_empty() {
         return read_bare(&answer, &base, &wanted).map(|r| Rewrite { text: like(original, r.text), ..r });
@@ -54,7 +55,7 @@ pub fn read_rewrite(answer: &str, original: &str) -> Result<Rewrite, AnswerProbl
         }
     }
     let has_elixir = fenced.blocks.iter().any(|b| b.is_elixir() && !b.code.trim().is_empty());
-    match choose(candidates, &base, &wanted) {
+    match choose(candidates, &parsed, &wanted) {
         Choice::One(chosen) => {
             let notes = fenced
                 .blocks

@@ -1,0 +1,53 @@
+//! What checking an AI edit costs: reading the answer and verifying the
+//! rewrite (syntax, public API, our own rules before and after) for a
+//! 1,000-line file, the size the verification must stay under 20 ms for.
+//! `cargo bench --bench verify` prints the figures.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use elexirion::elixir::AnalysisOptions;
+use elexirion::pipeline::answer::read_rewrite;
+use elexirion::pipeline::verify::verify;
+
+/// A module of `functions` GenServer-style clauses: about 5 lines each.
+fn module(functions: usize) -> String {
+    let mut text = String::from("defmodule Bench.Big do\n  use GenServer\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n");
+    for n in 0..functions {
+        text.push_str(&format!(
+            "  def get_{n}(server), do: GenServer.call(server, {{:get, {n}}}, :infinity)\n\n  @impl true\n  def handle_call({{:get, {n}}}, _from, state), do: {{:reply, Map.get(state, {n}), state}}\n\n"
+        ));
+    }
+    text.push_str("end\n");
+    text
+}
+
+fn measure(label: &str, runs: usize, mut work: impl FnMut()) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            work();
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("{label}: median {:.2} ms, p95 {:.2} ms ({runs} runs)", ms(times[runs / 2]), ms(times[runs * 95 / 100]));
+}
+
+fn main() {
+    let before = module(200);
+    let after = before.replacen(":infinity)", "5_000)", 1);
+    let lines = before.lines().count();
+    let answer = format!("Here is the fix:\n\n```elixir\n{after}```\n\nThe call now times out after 5 s.");
+    println!("file: {lines} lines, {} KiB", before.len() / 1024);
+    let options = AnalysisOptions::default();
+    measure("read the answer (fences, structure)", 50, || {
+        black_box(read_rewrite(black_box(&answer), &before).unwrap());
+    });
+    measure("verify the rewrite (syntax, public API, rules before/after)", 50, || {
+        black_box(verify(black_box(&before), &after, &options, false).unwrap());
+    });
+    let verification = verify(&before, &after, &options, false).unwrap();
+    println!("verification: {}", verification.summary());
+}
