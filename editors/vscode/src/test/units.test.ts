@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 
 import { isPipelinePath } from "../documents";
+import { pipelineOf, runMessage } from "../outcome";
 import { formatPrompt, stepAtLine } from "../prompt";
 import { MAX_CRASHES, nextRestartDelay, WINDOW_MS } from "../restart";
 import { resolveServer } from "../server";
@@ -97,4 +98,32 @@ test("an optimized prompt is shown with its record; none is said plainly", () =>
 test("execution mode and store path are sent to the server", () => {
   const given: Record<string, unknown> = { "store.mode": "hybrid", "store.path": "var/store.db" };
   assert.deepEqual(serverSettings((key) => given[key]), { store: { mode: "hybrid", path: "var/store.db" } });
+});
+
+test("a run's result becomes a message: information when it went as the user chose, an error when it could not", () => {
+  const fix = pipelineOf([{ pipeline: "fix_otp_antipatterns", uri: "file:///w/lib/a.ex" }]);
+  assert.deepEqual(runMessage(fix, { runId: "r1", outcome: "applied", message: "fixes 1 warning (EXR005), adds 0", notes: [] }), {
+    severity: "information",
+    text: "Elexirion: fix_otp_antipatterns applied: fixes 1 warning (EXR005), adds 0",
+  });
+  assert.deepEqual(runMessage(fix, { runId: "r2", outcome: "declined" }), { severity: "information", text: "Elexirion: fix_otp_antipatterns declined; nothing changed" });
+  assert.deepEqual(runMessage("otp_review", { outcome: "findings", count: 2, message: "2 findings" }), { severity: "information", text: "Elexirion: otp_review 2 findings, shown as diagnostics" });
+  assert.deepEqual(runMessage("explain_module", { outcome: "shown", uri: "file:///w/.elexirion/explanations/lib_a.ex.md" }), {
+    severity: "information",
+    text: "Elexirion: explain_module opened: /w/.elexirion/explanations/lib_a.ex.md",
+  });
+  assert.deepEqual(runMessage(fix, { outcome: "refused", message: "the file changed while the pipeline ran" }), {
+    severity: "error",
+    text: "Elexirion: fix_otp_antipatterns not applied: the file changed while the pipeline ran",
+  });
+  assert.deepEqual(runMessage(fix, { outcome: "failed", message: "openai: 500" }), { severity: "error", text: "Elexirion: fix_otp_antipatterns failed: openai: 500" });
+});
+
+test("a run's notes follow its message; a cancelled run or an unknown answer shows nothing", () => {
+  const applied = runMessage("fix_otp_antipatterns", { outcome: "applied", message: null, notes: ["add a supervisor", "test the timeout"] });
+  assert.equal(applied?.text, "Elexirion: fix_otp_antipatterns applied\nThe answer also suggests:\n- add a supervisor\n- test the timeout");
+  assert.equal(runMessage("fix_otp_antipatterns", { outcome: "cancelled" }), undefined);
+  assert.equal(runMessage("fix_otp_antipatterns", { outcome: "toString" }), undefined);
+  assert.equal(runMessage("fix_otp_antipatterns", null), undefined);
+  assert.equal(pipelineOf([]), undefined);
 });
