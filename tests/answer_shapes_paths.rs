@@ -160,17 +160,6 @@ fn check_text(shape: &Shape, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Apply LSP text edits (UTF-16 positions; the originals are ASCII).
-fn apply(text: &str, edits: &[Value]) -> String {
-    let offset = |p: &Value| text.split_inclusive('\n').take(p["line"].as_u64().unwrap() as usize).map(str::len).sum::<usize>() + p["character"].as_u64().unwrap() as usize;
-    let mut out = text.to_string();
-    let mut sorted: Vec<&Value> = edits.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
-    for edit in sorted {
-        out.replace_range(offset(&edit["range"]["start"])..offset(&edit["range"]["end"]), edit["newText"].as_str().unwrap());
-    }
-    out
-}
 
 /// What the editor path did with a shape, or why that is not what it expects.
 fn through_the_editor(client: &mut LspClient, dir: &Path, shape: &Shape) -> Result<(), String> {
@@ -187,7 +176,7 @@ fn through_the_editor(client: &mut LspClient, dir: &Path, shape: &Shape) -> Resu
         match message["method"].as_str() {
             Some("workspace/applyEdit") => {
                 let edits = message["params"]["edit"]["documentChanges"][0]["edits"].as_array().cloned().unwrap_or_default();
-                edited = Some(apply(&original, &edits));
+                edited = Some(support::apply_lsp_edits(&original, &edits));
                 client.respond(&message, json!({ "applied": true }));
             }
             Some(_) => client.respond(&message, Value::Null),

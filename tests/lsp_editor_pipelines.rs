@@ -61,23 +61,24 @@ fn action<'a>(all: &'a [Value], title: &str) -> &'a Value {
     all.iter().find(|a| a["title"] == title).unwrap_or_else(|| panic!("no action {title}: {all:#?}"))
 }
 
-/// Apply `edits` (LSP, ASCII text) to `text`.
-fn apply(text: &str, edits: &[Value]) -> String {
-    let offset = |p: &Value| text.split_inclusive('\n').take(p["line"].as_u64().unwrap() as usize).map(str::len).sum::<usize>() + p["character"].as_u64().unwrap() as usize;
-    let mut out = text.to_string();
-    let mut sorted: Vec<&Value> = edits.iter().collect();
-    sorted.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
-    for edit in sorted {
-        out.replace_range(offset(&edit["range"]["start"])..offset(&edit["range"]["end"]), edit["newText"].as_str().unwrap());
-    }
-    out
-}
 
 /// Start the fix pipeline on `uri`; the server's progress request, answered.
 fn start_fix(client: &mut LspClient, uri: &str) -> Value {
     let offered = actions(client, uri);
     run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
     client.answer_request("window/workDoneProgress/create", Value::Null)
+}
+
+/// Run the fix pipeline on `uri` and answer its edit with `applied`: the
+/// `applyEdit` request and the command's result.
+fn fix_and_answer(client: &mut LspClient, uri: &str, applied: bool) -> (Value, Value) {
+    let offered = actions(client, uri);
+    let id = run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    client.respond(&request, json!({ "applied": applied }));
+    let result = client.response_to(id)["result"].clone();
+    (request, result)
 }
 
 /// Run the fix pipeline on `uri`: it must be refused with a message saying
@@ -142,7 +143,7 @@ async fn a_refactor_arrives_as_an_apply_edit_that_gives_the_new_file() {
     let edits = change["edits"].as_array().unwrap();
     assert_eq!(edits.len(), 1, "one minimal edit");
     assert_eq!(edits[0]["annotationId"], "elexirion-pipeline");
-    assert_eq!(apply(support::WORKER, edits), support::WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
+    assert_eq!(support::apply_lsp_edits(support::WORKER, edits), support::WORKER.replace(":fetch, :infinity)", ":fetch, 30_000)"));
     assert_eq!(edits[0]["range"]["start"]["line"], 3, "only the changed line: {edits:#?}");
     client.respond(&request, json!({ "applied": true }));
     assert!(progress_end(&mut client).starts_with("Applied"));
@@ -295,7 +296,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
     let edit = &request["params"]["edit"];
     let edits = edit["changes"][&workspace.uri].as_array().or_else(|| edit["documentChanges"][0]["edits"].as_array());
-    let fixed = apply(support::WORKER, edits.unwrap_or_else(|| panic!("{edit:#}")));
+    let fixed = support::apply_lsp_edits(support::WORKER, edits.unwrap_or_else(|| panic!("{edit:#}")));
     client.respond(&request, json!({ "applied": true }));
     assert!(progress_end(&mut client).starts_with("Applied"));
     eventually("both steps accepted", vec![Some(Verdict::Accepted)], || verdicts(&workspace, "rewrite"));
@@ -337,7 +338,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     );
     let insert = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with("Use the optimized prompt for `diagnose` (version 3, learned)"));
     let insert = insert.unwrap_or_else(|| panic!("{actions:#}"));
-    let rewritten = apply(yaml, insert["edit"]["changes"][&yaml_uri].as_array().unwrap());
+    let rewritten = support::apply_lsp_edits(yaml, insert["edit"]["changes"][&yaml_uri].as_array().unwrap());
     assert!(rewritten.contains("      prompt:\n        - type: static\n          content: |\n            List the OTP and process anti-patterns"), "{rewritten}");
     assert!(rewritten.contains("{{inputs.known}}") && rewritten.contains("Example 1\n            [[ ## known ## ]]"), "{rewritten}");
     let findings = elexirion::pipeline::validate::validate(&rewritten, &Default::default());
@@ -397,14 +398,9 @@ async fn the_command_answers_with_the_run_id_and_what_became_of_it() {
     let server = model(FIX_SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, true);
-    let offered = actions(&mut client, &workspace.uri);
-    let id = run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
-    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
+    let (request, result) = fix_and_answer(&mut client, &workspace.uri, true);
     let annotation = &request["params"]["edit"]["changeAnnotations"]["elexirion-pipeline"];
     assert!(annotation["description"].as_str().unwrap().contains("fixes 1 warning (EXR005)"), "{annotation:#}");
-    client.respond(&request, json!({ "applied": true }));
-    let result = client.response_to(id)["result"].clone();
     assert_eq!(result["outcome"], "applied", "{result:#}");
     assert!(result["runId"].as_str().is_some_and(|id| !id.is_empty()), "{result:#}");
     assert!(progress_end(&mut client).starts_with("Applied: fixes 1 warning"));
@@ -415,12 +411,7 @@ async fn declining_an_edit_is_the_users_choice_not_an_error() {
     let server = model(FIX_SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, true);
-    let offered = actions(&mut client, &workspace.uri);
-    let id = run(&mut client, action(&offered, "Fix OTP anti-patterns (AI)"));
-    client.answer_request("window/workDoneProgress/create", Value::Null);
-    let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
-    client.respond(&request, json!({ "applied": false }));
-    assert_eq!(client.response_to(id)["result"]["outcome"], "declined");
+    assert_eq!(fix_and_answer(&mut client, &workspace.uri, false).1["outcome"], "declined");
     assert_eq!(progress_end(&mut client), "Declined");
     let others = client.drain_for(Duration::from_millis(200));
     assert!(others.iter().all(|m| m["method"] != "window/showMessage" || m["params"]["type"] != 1), "{others:#?}");
@@ -453,14 +444,7 @@ async fn running_again_asks_the_model_again_and_a_declined_answer_leaves_the_cac
     let server = model(FIX_SCRIPT, Duration::ZERO).await;
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, true);
-    let mut decline = |client: &mut LspClient| {
-        let offered = actions(client, &workspace.uri);
-        let id = run(client, action(&offered, "Fix OTP anti-patterns (AI)"));
-        client.answer_request("window/workDoneProgress/create", Value::Null);
-        let request = client.wait_for("workspace/applyEdit", |m| m["method"] == "workspace/applyEdit");
-        client.respond(&request, json!({ "applied": false }));
-        assert_eq!(client.response_to(id)["result"]["outcome"], "declined");
-    };
+    let decline = |client: &mut LspClient| assert_eq!(fix_and_answer(client, &workspace.uri, false).1["outcome"], "declined");
     decline(&mut client);
     assert_eq!(server.requests().len(), 2, "diagnose and rewrite");
     let cached = |dir: &std::path::Path| std::fs::read_dir(dir.join(".elexirion/cache")).map(|d| d.count()).unwrap_or(0);

@@ -75,6 +75,21 @@ impl Edit {
     pub fn replace(range: Range<usize>, text: impl Into<String>) -> Self {
         Edit { range, new_text: text.into() }
     }
+
+    /// The one edit that turns `old` into `new`: what lies between their
+    /// common start and common end (on character boundaries).
+    pub fn between(old: &str, new: &str) -> Self {
+        let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+        while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
+            prefix -= 1;
+        }
+        let max_suffix = old.len().min(new.len()) - prefix;
+        let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+        while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
+            suffix -= 1;
+        }
+        Edit::replace(prefix..old.len() - suffix, &new[prefix..new.len() - suffix])
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -256,3 +256,15 @@ end
 pub fn range(start: [u32; 2], end: [u32; 2]) -> Value {
     json!({ "start": { "line": start[0], "character": start[1] }, "end": { "line": end[0], "character": end[1] } })
 }
+
+/// Apply LSP text edits (positions counted in bytes: the tests' texts are ASCII).
+pub fn apply_lsp_edits(text: &str, edits: &[Value]) -> String {
+    let offset = |p: &Value| text.split_inclusive('\n').take(p["line"].as_u64().unwrap() as usize).map(str::len).sum::<usize>() + p["character"].as_u64().unwrap() as usize;
+    let mut out = text.to_string();
+    let mut sorted: Vec<&Value> = edits.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
+    for edit in sorted {
+        out.replace_range(offset(&edit["range"]["start"])..offset(&edit["range"]["end"]), edit["newText"].as_str().unwrap());
+    }
+    out
+}

@@ -7,6 +7,7 @@ use ropey::Rope;
 use tree_sitter::{ParseOptions, Parser, Tree};
 
 use crate::cancellation::Cancellation;
+use crate::finding::Edit;
 
 pub struct ElixirParser {
     parser: Parser,
@@ -79,30 +80,22 @@ impl ElixirParser {
     }
 }
 
-/// The one edit that turns `before` into `after`: what lies between their
-/// common start and common end.
+/// [`Edit::between`] the two texts, as tree-sitter takes an edit.
 fn revision_edit(before: &str, after: &str) -> tree_sitter::InputEdit {
-    let mut start = before.bytes().zip(after.bytes()).take_while(|(a, b)| a == b).count();
-    while !before.is_char_boundary(start) || !after.is_char_boundary(start) {
-        start -= 1;
-    }
-    let longest_suffix = before.len().min(after.len()) - start;
-    let mut suffix = before.bytes().rev().zip(after.bytes().rev()).take(longest_suffix).take_while(|(a, b)| a == b).count();
-    while !before.is_char_boundary(before.len() - suffix) || !after.is_char_boundary(after.len() - suffix) {
-        suffix -= 1;
-    }
+    let edit = Edit::between(before, after);
+    let new_end = edit.range.start + edit.new_text.len();
     let point = |text: &str, byte: usize| {
         let row = text[..byte].matches('\n').count();
         let column = byte - text[..byte].rfind('\n').map_or(0, |i| i + 1);
         tree_sitter::Point { row, column }
     };
     tree_sitter::InputEdit {
-        start_byte: start,
-        old_end_byte: before.len() - suffix,
-        new_end_byte: after.len() - suffix,
-        start_position: point(before, start),
-        old_end_position: point(before, before.len() - suffix),
-        new_end_position: point(after, after.len() - suffix),
+        start_byte: edit.range.start,
+        old_end_byte: edit.range.end,
+        new_end_byte: new_end,
+        start_position: point(before, edit.range.start),
+        old_end_position: point(before, edit.range.end),
+        new_end_position: point(after, new_end),
     }
 }
 

@@ -60,7 +60,7 @@ pub fn code_actions(state: &State, params: &CodeActionParams) -> Vec<CodeActionO
         let source = text.to_string();
         if let Ok(fixed) = fixes::fix_all(&source, &options) {
             if fixed.applied > 0 {
-                let edit = minimal_edit(&source, &fixed.text);
+                let edit = Edit::between(&source, &fixed.text);
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: format!("Fix all safe problems ({})", fixed.applied),
                     kind: Some(fix_all),
@@ -85,21 +85,6 @@ fn workspace_edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
     WorkspaceEdit { changes: Some(HashMap::from([(uri.clone(), edits)])), ..Default::default() }
 }
 
-/// One edit that turns `old` into `new`: the changed middle, without the
-/// common prefix and suffix (on character boundaries).
-pub fn minimal_edit(old: &str, new: &str) -> Edit {
-    let mut prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
-    while !old.is_char_boundary(prefix) || !new.is_char_boundary(prefix) {
-        prefix -= 1;
-    }
-    let max_suffix = old.len().min(new.len()) - prefix;
-    let mut suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
-    while !old.is_char_boundary(old.len() - suffix) || !new.is_char_boundary(new.len() - suffix) {
-        suffix -= 1;
-    }
-    Edit::replace(prefix..old.len() - suffix, &new[prefix..new.len() - suffix])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,9 +93,9 @@ mod tests {
     #[test]
     fn minimal_edits_reproduce_the_new_text() {
         for (old, new) in [("abc", "abXc"), ("héllo wörld", "héllo, wörld"), ("same", "same"), ("", "new"), ("old", ""), ("aaa", "aa")] {
-            let edit = minimal_edit(old, new);
+            let edit = Edit::between(old, new);
             assert_eq!(apply_edits(old, &[edit.clone()]), new, "{old:?} -> {new:?}: {edit:?}");
         }
-        assert_eq!(minimal_edit("abc", "abXc").range, 2..2);
+        assert_eq!(Edit::between("abc", "abXc").range, 2..2);
     }
 }

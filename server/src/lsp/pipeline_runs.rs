@@ -18,7 +18,6 @@ use tower_lsp_server::ls_types::{
 };
 use tower_lsp_server::Client;
 
-use super::code_actions::minimal_edit;
 use super::state::State;
 use super::{convert, diagnostics};
 use crate::document::DocumentKind;
@@ -348,7 +347,7 @@ impl Run {
                 }
                 let rope = document.text().clone();
                 drop(documents);
-                let change = minimal_edit(&edit.before, &edit.after);
+                let change = crate::finding::Edit::between(&edit.before, &edit.after);
                 let range = convert::lsp_range(&rope, &change.range, encoding);
                 Ok(WorkspaceEdit {
                     document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {

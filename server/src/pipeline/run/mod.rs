@@ -113,17 +113,7 @@ pub use repair::run_checked;
 
 /// Run a pipeline's source text.
 pub async fn run(source: &str, options: RunOptions, events: EventSink) -> Result<RunResult, RunError> {
-    let workflow = prepare(source, &options)?;
-    let timeout = options.run_timeout;
-    let mut engine = Engine::new(&workflow, options, events);
-    if engine.mode == Mode::Evaluation {
-        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running (`elexirion pipeline run --mode evaluation`)".into() });
-    }
-    let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
-    match tokio::time::timeout(timeout, engine.run_steps(steps)).await {
-        Ok(result) => result.map(|_| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
-        Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
-    }
+    run_checked(source, options, events, &|_| Ok(())).await
 }
 
 /// The mode a pipeline's source runs in (see [`resolve_mode`]).

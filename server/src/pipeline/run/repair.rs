@@ -14,7 +14,7 @@ pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, u
     let timeout = options.run_timeout;
     let mut engine = Engine::new(&workflow, options, events);
     if engine.mode == Mode::Evaluation {
-        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running".into() });
+        return Err(RunError { step: None, provider: None, message: "evaluation mode scores prompt versions on stored examples instead of running (`elexirion pipeline run --mode evaluation`)".into() });
     }
     let steps = workflow.get("steps").map(|s| s.items().to_vec()).unwrap_or_default();
     let ran = async {
