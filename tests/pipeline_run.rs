@@ -827,3 +827,23 @@ async fn the_model_sees_the_supervision_tree_the_callers_and_the_existing_tests(
     let written = std::fs::read_to_string(dir.path().join("test/app/worker_test.exs")).unwrap();
     assert!(written.contains("hand-written: init keeps the state") && written.contains("fetch/1 returns the state"), "{written}");
 }
+
+#[tokio::test]
+async fn an_answer_that_cannot_be_used_counts_against_its_prompt_and_teaches_nothing() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "I'm sorry, I can't help with that."),
+        ("Please answer again", "Still no code, sorry."),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("holds no code block"), "{}", text(&output.stderr));
+    let store = elexirion::store::Store::open(&dir.path().join(".elexirion/store.db")).unwrap().store;
+    let rewrite = store.versions("fix_otp_antipatterns", Some("rewrite")).unwrap();
+    assert_eq!((rewrite[0].record.runs, rewrite[0].record.errors), (1, 1), "{:?}", rewrite[0].record);
+    assert!(store.examples("fix_otp_antipatterns", "rewrite", false).unwrap().is_empty(), "an unusable answer is no example");
+    assert_eq!(store.examples("fix_otp_antipatterns", "diagnose", false).unwrap().len(), 1, "the usable diagnosis is one");
+}
