@@ -26,7 +26,7 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     // A DSPy program in the workspace's store, for :ElexirionPrompt.
-    let program = root.join("../shared/corpus/dspy/chain_of_thought_bootstrap.json");
+    let program = root.join("tests/fixtures/dspy/chain_of_thought_bootstrap.json");
     let imported = Command::new(support::binary())
         .args(["store", "import-dspy"])
         .arg(&program)

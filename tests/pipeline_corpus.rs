@@ -1,11 +1,16 @@
-//! The pipeline_ex corpus in ../shared/corpus (real files by other people).
+//! The pipeline_ex corpus in tests/fixtures/pipeline_ex (real files by
+//! other people, vendored with their licence).
 
 use std::path::PathBuf;
 
 use elexirion::pipeline::yaml;
 
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pipeline_ex")
+}
+
 fn corpus() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/pipelines/pipeline_ex");
+    let dir = corpus_dir();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -53,7 +58,7 @@ fn validation_agrees_with_pipeline_ex_on_every_corpus_file() {
     use elexirion::finding::Severity;
     use elexirion::pipeline::validate::{validate, ValidationContext};
 
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/pipelines/pipeline_ex");
+    let workspace = corpus_dir();
     let context = ValidationContext { workspace: Some(&workspace) };
     let mut accepted = 0;
     for path in corpus() {

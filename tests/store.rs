@@ -11,8 +11,9 @@ use elexirion::store::select::{self, Mode};
 use elexirion::store::{dspy, Field, OpenError, Store};
 use serde_json::json;
 
-fn corpus(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/dspy").join(name)
+/// A program saved by DSPy's `Module.save` (tests/fixtures/dspy/README.md).
+fn saved_program(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/dspy").join(name)
 }
 
 fn field(name: &str, prefix: &str, description: &str, output: bool) -> Field {
@@ -24,27 +25,27 @@ fn both_saved_dspy_programs_import_as_the_expected_versions() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("store.db")).unwrap().store;
 
-    let bare = dspy::parse(&std::fs::read_to_string(corpus("predict_unoptimized.json")).unwrap()).unwrap();
-    let cot = dspy::parse(&std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap()).unwrap();
+    let bare = dspy::parse(&std::fs::read_to_string(saved_program("predict_unoptimized.json")).unwrap()).unwrap();
+    let cot = dspy::parse(&std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap()).unwrap();
     store.add_versions(&dspy::versions(bare, "fix", &[("self".into(), "rewrite".into())])).unwrap();
     store.add_versions(&dspy::versions(cot, "fix", &[("gen.predict".into(), "suggest".into())])).unwrap();
 
     let rewrite = store.versions("fix", Some("rewrite")).unwrap();
     assert_eq!(rewrite.len(), 1);
     let v = &rewrite[0].version;
-    assert_eq!((v.source.as_str(), v.instructions.as_str()), ("dspy", "Suggest a refactoring for the given Elixir function."));
-    assert_eq!(v.fields, [field("code", "Code:", "Elixir source", false), field("suggestion", "Suggestion:", "refactoring advice", true)]);
+    assert_eq!((v.source.as_str(), v.instructions.as_str()), ("dspy", "Write one ExUnit test for the given Elixir function."));
+    assert_eq!(v.fields, [field("function", "Function:", "an Elixir function", false), field("test", "Test:", "an ExUnit test", true)]);
     assert!(v.demos.is_empty());
 
     let suggest = store.versions("fix", Some("suggest")).unwrap();
     let v = &suggest[0].version;
     assert_eq!(
         v.fields,
-        [field("code", "Code:", "Elixir source", false), field("reasoning", "Reasoning:", "${reasoning}", true), field("suggestion", "Suggestion:", "refactoring advice", true)]
+        [field("function", "Function:", "an Elixir function", false), field("reasoning", "Reasoning:", "${reasoning}", true), field("test", "Test:", "an ExUnit test", true)]
     );
     assert_eq!(serde_json::Value::Array(v.demos.iter().cloned().map(serde_json::Value::Object).collect()), json!([
-        { "augmented": true, "code": "def f(x), do: g(h(x))", "reasoning": "pipe is clearer", "suggestion": "use |> pipeline" },
-        { "code": "def a(l), do: Enum.map(l, fn x -> x*2 end)", "suggestion": "use capture &(&1*2)" },
+        { "augmented": true, "function": "def double(x), do: x * 2", "reasoning": "it doubles", "test": "assert double(2) == 4" },
+        { "function": "def empty?(l), do: l == []", "test": "assert empty?([])" },
     ]));
     assert_eq!(store.versions("fix", None).unwrap().len(), 2);
     assert!(dspy::parse("{\"metadata\": {}}").unwrap_err().contains("no predictor"));
@@ -58,7 +59,7 @@ fn a_new_store_is_migrated_and_keeps_what_was_written() {
     {
         let mut store = Store::open(&path).unwrap().store;
         assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
-        let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
+        let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
         store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
     }
     let reopened = Store::open(&path).unwrap();
@@ -222,7 +223,7 @@ fn a_set_aside_never_overwrites_an_earlier_one() {
 
 /// A store of 200 versions, closed, so that all of it is in the one file.
 fn written_store(path: &Path) -> Vec<u8> {
-    let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
+    let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
     let mut store = Store::open(path).unwrap().store;
     for _ in 0..200 {
         store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
@@ -282,7 +283,7 @@ fn a_path_that_cannot_be_opened_is_an_error_and_nothing_is_moved() {
 
 fn import(store: &Path) -> std::process::Output {
     Command::new(support::binary())
-        .args(["store", "import-dspy", corpus("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
+        .args(["store", "import-dspy", saved_program("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
         .arg(store)
         .output()
         .unwrap()
@@ -311,7 +312,7 @@ fn a_writer_killed_mid_way_loses_no_committed_version() {
     let mut committed = 0;
     for round in 0..12 {
         let mut child = Command::new(support::binary())
-            .args(["store", "import-dspy", corpus("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
+            .args(["store", "import-dspy", saved_program("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
             .arg(&path)
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -481,23 +482,23 @@ fn hybrid_selection_converges_on_the_better_version() {
 #[test]
 fn chat_adapter_renders_partial_demos_and_reads_the_last_output_field() {
     use elexirion::pipeline::run::chat_adapter;
-    let program = std::fs::read_to_string(corpus("chain_of_thought_bootstrap.json")).unwrap();
+    let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
     let version = dspy::versions(dspy::parse(&program).unwrap(), "fix", &[]).remove(0);
     let mut inputs = serde_json::Map::new();
-    inputs.insert("code".into(), json!("def a(x), do: x"));
+    inputs.insert("function".into(), json!("def id(x), do: x"));
     let rendered = chat_adapter::render(&version, &inputs).unwrap();
-    assert!(rendered.system.starts_with("Your input fields are:\n1. `code` (str): Elixir source\nYour output fields are:\n1. `reasoning` (str)\n2. `suggestion` (str): refactoring advice\n"), "{}", rendered.system);
-    assert!(rendered.system.contains("[[ ## reasoning ## ]]\n{reasoning}\n\n[[ ## suggestion ## ]]\n{suggestion}\n\n[[ ## completed ## ]]"));
+    assert!(rendered.system.starts_with("Your input fields are:\n1. `function` (str): an Elixir function\nYour output fields are:\n1. `reasoning` (str)\n2. `test` (str): an ExUnit test\n"), "{}", rendered.system);
+    assert!(rendered.system.contains("[[ ## reasoning ## ]]\n{reasoning}\n\n[[ ## test ## ]]\n{test}\n\n[[ ## completed ## ]]"));
     assert_eq!(rendered.turns.len(), 2);
-    assert_eq!(rendered.turns[0].assistant, "[[ ## reasoning ## ]]\npipe is clearer\n\n[[ ## suggestion ## ]]\nuse |> pipeline\n\n[[ ## completed ## ]]");
+    assert_eq!(rendered.turns[0].assistant, "[[ ## reasoning ## ]]\nit doubles\n\n[[ ## test ## ]]\nassert double(2) == 4\n\n[[ ## completed ## ]]");
     // The raw demo has no reasoning: labelled as DSPy labels an incomplete one.
     assert!(rendered.turns[1].user.starts_with("This is an example of the task, though some input or output fields are not supplied."));
-    assert!(rendered.prompt.ends_with("starting with the field `[[ ## reasoning ## ]]`, then `[[ ## suggestion ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`."));
+    assert!(rendered.prompt.ends_with("starting with the field `[[ ## reasoning ## ]]`, then `[[ ## test ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`."));
 
-    let answer = "[[ ## reasoning ## ]]\nshort\n\n[[ ## suggestion ## ]]\nuse a capture\n\n[[ ## completed ## ]]";
-    assert_eq!(chat_adapter::parse(&version, answer), "use a capture");
+    let answer = "[[ ## reasoning ## ]]\nshort\n\n[[ ## test ## ]]\nassert id(1) == 1\n\n[[ ## completed ## ]]";
+    assert_eq!(chat_adapter::parse(&version, answer), "assert id(1) == 1");
     assert_eq!(chat_adapter::parse(&version, "  plain answer  "), "plain answer", "a model that ignores the markers");
-    assert!(chat_adapter::render(&version, &serde_json::Map::new()).unwrap_err().contains("`code`"));
+    assert!(chat_adapter::render(&version, &serde_json::Map::new()).unwrap_err().contains("`function`"));
 }
 
 #[test]

@@ -85,7 +85,7 @@ local ok, err = pcall(function()
   end)
   local shown = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
   assert(shown:find("# review / suggest: version 1 (dspy)", 1, true), shown)
-  assert(shown:find("[[ ## code ## ]]\ndef f(x), do: g(h(x))", 1, true), shown)
+  assert(shown:find("[[ ## function ## ]]\ndef double(x), do: x * 2", 1, true), shown)
   vim.cmd("close")
 
   -- The user commands exist.
