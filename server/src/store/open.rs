@@ -75,12 +75,12 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| OpenError::Failed(format!("{}: {e}", parent.display())))?;
         }
-        if let Err(problem) = match open_within(path, busy_wait) {
+        match open_within(path, busy_wait) {
             Ok(store) => return Ok(Opened { store, warning: None }),
-            Err(Problem::Corrupt(_)) => Ok(()),
-            Err(problem) => Err(problem),
-        } {
-            return Err(refused(path, problem));
+            Err(Problem::Busy) => return Err(refused(path, Problem::Busy)),
+            // Damaged, or an I/O error from racing another process that is
+            // setting the file aside right now: decided again under the lock.
+            Err(_) => {}
         }
         // Several processes may find the same damaged file. One at a time
         // looks again under a lock: the first sets it aside and starts a new
