@@ -16,15 +16,80 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
+fn repository() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The rules the README's first command shows at work, by code: the first
+/// run must keep showing what elexirion finds.
+const SHOWN_BY_THE_FIRST_RUN: &[&str] = &["EXR001", "EXR002", "EXR005", "EXR007", "EXR010", "EXR011", "EXR013", "EXR016", "EXR017"];
+
+/// The arguments of the README's main command, `cargo run --release -- check ...`.
+fn readme_first_command() -> Vec<String> {
+    let readme = fs::read_to_string(repository().join("README.md")).unwrap();
+    let line = readme.lines().find_map(|l| l.strip_prefix("cargo run --release -- ")).expect("the README's main command");
+    line.split('#').next().unwrap().split_whitespace().map(String::from).collect()
+}
+
 #[test]
-fn the_shipped_example_project_is_clean() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = check(&["examples"], &root);
+fn the_readme_first_run_shows_the_rules_at_work_and_prints_what_the_readme_says() {
+    let args = readme_first_command();
+    assert_eq!(args[0], "check", "{args:?}");
+    let output = Command::new(support::binary()).args(&args).current_dir(repository()).output().unwrap();
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    for code in SHOWN_BY_THE_FIRST_RUN {
+        assert!(text.contains(&format!(" warning {code} ")), "the first run no longer shows {code}:\n{text}");
+    }
+    // The README pastes this output: its diagnostic lines are the real ones.
+    let example = format!("{}/", args[1].trim_end_matches('/'));
+    let readme = fs::read_to_string(repository().join("README.md")).unwrap();
+    let pasted: Vec<&str> = readme.lines().filter(|l| l.starts_with(&example)).collect();
+    let printed: Vec<&str> = text.lines().filter(|l| l.starts_with(&example)).collect();
+    assert_eq!(pasted, printed, "update the output pasted in the README");
+}
+
+#[test]
+fn the_after_example_is_clean() {
+    let output = check(&["examples/inventory"], &repository());
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
     assert!(text.starts_with("Checked "), "{text}");
-    assert!(text.contains(" 0 errors"), "{text}");
+    assert!(text.ends_with(": 0 errors, 0 warnings.\n"), "{text}");
     assert!(!text.contains("Checked 0 files"), "{text}");
+}
+
+#[test]
+fn fix_on_a_copy_of_the_before_example_applies_the_safe_fixes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repository().join("examples/inventory_before"), dir.path());
+    let output = check(&["--fix", "."], dir.path());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("lib/inventory/stock.ex: applied "), "{stderr}");
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    // missing-impl and handle-info-without-catch-all have safe fixes; the rest need a person.
+    for fixed in ["EXR010", "EXR011"] {
+        assert!(!text.contains(fixed), "{fixed} left after --fix:\n{text}");
+    }
+    for left in SHOWN_BY_THE_FIRST_RUN.iter().filter(|c| !["EXR010", "EXR011"].contains(c)) {
+        assert!(text.contains(&format!(" warning {left} ")), "{left} went away with --fix:\n{text}");
+    }
+    let stock = fs::read_to_string(dir.path().join("lib/inventory/stock.ex")).unwrap();
+    assert!(stock.contains("  @impl true\n  def init(counts) do"), "{stock}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 fn write(dir: &Path, path: &str, text: &str) {
@@ -102,9 +167,8 @@ fn unreadable_files_and_missing_paths_are_clear_errors() {
 
 #[test]
 fn the_rules_documentation_is_generated_from_the_rules() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let output = Command::new(support::binary()).args(["rules", "--markdown"]).output().unwrap();
-    let committed = fs::read_to_string(root.join("docs/rules.md")).unwrap();
+    let committed = fs::read_to_string(repository().join("docs/rules.md")).unwrap();
     assert!(
         stdout(&output) == committed,
         "docs/rules.md is stale: run `cargo run -- rules --markdown > docs/rules.md`"
@@ -221,4 +285,98 @@ fn schema_prints_a_json_schema() {
     assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
     assert_eq!(schema["required"], serde_json::json!(["workflow"]));
     assert!(schema["properties"]["workflow"]["properties"]["steps"].is_object());
+}
+
+/// A project whose problems exercise SARIF: a syntax error (level error),
+/// a rule finding after a character outside the Basic Multilingual Plane
+/// (two UTF-16 code units), an unreadable file, and a path to encode.
+fn project_for_ci_formats() -> tempfile::TempDir {
+    let dir = project_with_a_broken_file();
+    write(dir.path(), "lib/status.ex", "defmodule Status do\n  def parse(s), do: {\"🍎\", String.to_atom(s)}\nend\n");
+    write(dir.path(), "lib/100% done, really.ex", "defmodule Done do\n  def parse(s), do: String.to_atom(s)\nend\n");
+    fs::write(dir.path().join("lib/latin1.ex"), b"# caf\xe9\n").unwrap();
+    dir
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0_with_rules_and_utf16_columns() {
+    let dir = project_for_ci_formats();
+    let output = check(&["--format", "sarif", "lib"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "errors exit 1 in every format");
+    let log: Value = serde_json::from_slice(&output.stdout).expect("valid JSON");
+
+    let schema_text = fs::read_to_string(repository().join("tests/fixtures/sarif/sarif-schema-2.1.0.json")).unwrap();
+    let schema: Value = serde_json::from_str(&schema_text).unwrap();
+    let validator = jsonschema::draft4::options().should_validate_formats(true).build(&schema).expect("the SARIF schema");
+    let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = log.clone();
+    broken["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0.into();
+    assert!(!validator.is_valid(&broken), "the schema checks regions (lines are 1-based)");
+
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "elexirion");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    // No home page is set in Cargo.toml yet, so no link is made up.
+    assert_eq!(driver.get("informationUri"), None);
+    let rules = driver["rules"].as_array().unwrap();
+    let rule = rules.iter().find(|r| r["id"] == "EXR016").expect("EXR016 described");
+    assert_eq!(rule["name"], "dynamic-atom-creation");
+    assert!(!rule["shortDescription"]["text"].as_str().unwrap().is_empty());
+    assert!(rule["fullDescription"]["text"].as_str().unwrap().contains("atom"), "{rule:#}");
+    assert_eq!(rule.get("helpUri"), None);
+    assert!(rule["help"]["markdown"].as_str().unwrap().contains("## Why is this bad?"), "the rule's whole doc: {rule:#}");
+
+    let results = run["results"].as_array().unwrap();
+    let by_uri = |uri: &str| results.iter().find(|r| r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == uri).unwrap_or_else(|| panic!("no result for {uri}: {log:#}"));
+    let syntax = by_uri("lib/broken.ex");
+    assert_eq!((&syntax["ruleId"], &syntax["level"]), (&"EXR000".into(), &"error".into()));
+    assert_eq!(rules[syntax["ruleIndex"].as_u64().unwrap() as usize]["id"], "EXR000");
+    let location = &syntax["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    assert_eq!(location["region"], serde_json::json!({"startLine": 3, "startColumn": 13, "endLine": 3, "endColumn": 14}));
+
+    // `  def parse(s), do: {"🍎", String.to_atom(s)}`: the call starts at
+    // character 27, but at UTF-16 code unit 28.
+    let atom = by_uri("lib/status.ex");
+    assert_eq!((&atom["ruleId"], &atom["level"]), (&"EXR016".into(), &"warning".into()));
+    assert_eq!(atom["locations"][0]["physicalLocation"]["region"]["startColumn"], 28);
+    assert_eq!(by_uri("lib/100%25%20done%2C%20really.ex")["ruleId"], "EXR016");
+    assert_eq!(by_uri("lib/latin1.ex")["level"], "error");
+}
+
+#[test]
+fn github_format_prints_workflow_commands_with_escaped_properties() {
+    let dir = project_for_ci_formats();
+    let output = check(&["--format", "github", "lib"], dir.path());
+    assert_eq!(output.status.code(), Some(1), "errors exit 1 in every format");
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&"::error file=lib/broken.ex,line=3,col=13,endLine=3,endColumn=14,title=EXR000 syntax-error::unclosed `(`: no matching `)`"), "{text}");
+    assert!(lines.contains(&"::warning file=lib/100%25 done%2C really.ex,line=2,col=21,endLine=2,endColumn=38,title=EXR016 dynamic-atom-creation::`String.to_atom` creates atoms from runtime data, which are never freed; use `String.to_existing_atom`"), "{text}");
+    assert!(lines.contains(&"::error file=lib/latin1.ex,line=1,title=io unreadable-file::not valid UTF-8"), "{text}");
+    assert!(lines.last().unwrap().starts_with("Checked 5 files"), "{text}");
+
+    let clean = check(&["--format", "github", "examples/inventory"], &repository());
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(stdout(&clean).starts_with("Checked "), "{}", stdout(&clean));
+}
+
+#[test]
+fn github_format_escapes_percent_colon_and_newlines() {
+    use elexirion::check::{CheckedFile, Problem, Report};
+    use elexirion::document::TextPosition;
+    use elexirion::finding::{Finding, Severity};
+
+    let finding = Finding { range: 0..1, severity: Severity::Hint, code: "EXR999", name: "x:y,z", message: "100% sure: no\r\nreally".into(), fix: None };
+    let problem = Problem { finding, start: TextPosition::new(1, 1), end: TextPosition::new(1, 2), utf16_columns: (1, 2) };
+    let file = CheckedFile { path: "lib/a:b,c%.ex".into(), lines: 1, problems: vec![problem], error: None };
+    let report = Report { files: vec![file], elapsed: std::time::Duration::ZERO };
+    let text = elexirion::cli::github::report(&report);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "::notice file=lib/a%3Ab%2Cc%25.ex,line=1,col=1,endLine=1,endColumn=2,title=EXR999 x%3Ay%2Cz::100%25 sure: no%0D%0Areally"
+    );
 }

@@ -20,6 +20,9 @@ pub struct Problem {
     pub finding: Finding,
     pub start: TextPosition,
     pub end: TextPosition,
+    /// The start and end columns again, 1-based, in UTF-16 code units: what
+    /// SARIF counts by default.
+    pub utf16_columns: (u32, u32),
 }
 
 #[derive(Debug)]
@@ -111,11 +114,13 @@ pub fn locate(source: &str, findings: Vec<Finding>) -> Vec<Problem> {
         return Vec::new(); // the common case: no rope to build
     }
     let rope = Rope::from_str(source);
+    let utf16_column = |offset| position_at(&rope, offset, PositionEncoding::Utf16).character + 1;
     findings
         .into_iter()
         .map(|finding| Problem {
             start: human_position(&rope, finding.range.start),
             end: human_position(&rope, finding.range.end),
+            utf16_columns: (utf16_column(finding.range.start), utf16_column(finding.range.end)),
             finding,
         })
         .collect()

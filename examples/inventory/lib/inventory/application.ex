@@ -7,7 +7,8 @@ defmodule Inventory.Application do
     children = [
       {Registry, keys: :unique, name: Inventory.Registry},
       {Inventory.Stock, name: Inventory.Stock},
-      {Task.Supervisor, name: Inventory.TaskSupervisor}
+      {Task.Supervisor, name: Inventory.TaskSupervisor},
+      {Inventory.SupplierFeed, Application.fetch_env!(:inventory, :feed_dir)}
     ]
 
     Supervisor.start_link(children, strategy: :one_for_one, name: Inventory.Supervisor)

@@ -1,6 +1,7 @@
 defmodule Inventory.Restock do
   @moduledoc """
-  Decides which SKUs to reorder. Pure functions: no process needed.
+  Decides which SKUs to reorder (pure functions: no process needed), and
+  orders them from the supplier.
   """
 
   @doc """
@@ -21,4 +22,21 @@ defmodule Inventory.Restock do
 
   @doc "The configured low-stock threshold, read at runtime."
   def threshold, do: Application.get_env(:inventory, :low_stock_threshold, 5)
+
+  @doc """
+  Sends the orders to the supplier without waiting for it: it confirms
+  them by e-mail. The task runs under the application's Task.Supervisor
+  and waits out the supplier's rate limit (one request every two seconds),
+  so nobody else waits.
+  """
+  @spec order([{String.t(), pos_integer()}]) :: :ok
+  def order(orders) do
+    {:ok, _pid} =
+      Task.Supervisor.start_child(Inventory.TaskSupervisor, fn ->
+        Process.sleep(2_000)
+        Inventory.SupplierClient.place_order(orders)
+      end)
+
+    :ok
+  end
 end

@@ -1,6 +1,7 @@
 defmodule Inventory.Stock do
   @moduledoc """
-  Keeps the quantity on hand of each SKU.
+  Keeps the quantity on hand of each SKU, and every five minutes orders
+  what runs low.
 
   The process owns the counts; callers go through the functions below and
   never send it messages directly.
@@ -8,7 +9,12 @@ defmodule Inventory.Stock do
   use GenServer
   require Logger
 
+  alias Inventory.Restock
+
   @type sku :: String.t()
+
+  @check_every :timer.minutes(5)
+  @restock_target 20
 
   # Client API
 
@@ -40,6 +46,7 @@ defmodule Inventory.Stock do
 
   @impl true
   def init(counts) do
+    Process.send_after(self(), :check_levels, @check_every)
     {:ok, counts}
   end
 
@@ -64,6 +71,16 @@ defmodule Inventory.Stock do
   end
 
   @impl true
+  def handle_info(:check_levels, counts) do
+    case Restock.plan(counts, Restock.threshold(), @restock_target) do
+      [] -> :ok
+      orders -> Restock.order(orders)
+    end
+
+    Process.send_after(self(), :check_levels, @check_every)
+    {:noreply, counts}
+  end
+
   def handle_info(message, counts) do
     Logger.warning("#{inspect(__MODULE__)} ignored an unexpected message: #{inspect(message)}")
     {:noreply, counts}
