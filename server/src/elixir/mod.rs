@@ -1,6 +1,7 @@
 //! Elixir analysis: pure functions from source text and its tree to findings.
 
 pub mod fixes;
+pub mod highlight;
 pub mod modules;
 pub mod parser;
 pub mod rules;

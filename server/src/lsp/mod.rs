@@ -10,6 +10,7 @@ mod pipeline_features;
 mod pipeline_runs;
 mod project_index;
 mod prompt_store;
+pub mod semantic_tokens;
 mod server;
 mod state;
 

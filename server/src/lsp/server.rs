@@ -8,7 +8,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::panic_guard::{guard_request, guard_sync};
 use super::state::State;
-use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs, project_index, prompt_store};
+use super::{code_actions, convert, diagnostics, pipeline_features, pipeline_runs, project_index, prompt_store, semantic_tokens};
 use crate::config::Config;
 use crate::document::{Document, DocumentKind, TextChange};
 
@@ -19,11 +19,19 @@ pub struct Backend {
     config_problem: std::sync::Mutex<Option<String>>,
     /// The editor settings last received, laid again over a reloaded elexirion.toml.
     settings: std::sync::Mutex<serde_json::Value>,
+    /// The last semantic tokens sent per document, for deltas.
+    semantic_tokens: semantic_tokens::Results,
 }
 
 impl Backend {
     pub fn new(client: Client) -> Self {
-        Self { client, state: Arc::default(), config_problem: std::sync::Mutex::default(), settings: std::sync::Mutex::default() }
+        Self {
+            client,
+            state: Arc::default(),
+            config_problem: std::sync::Mutex::default(),
+            settings: std::sync::Mutex::default(),
+            semantic_tokens: semantic_tokens::Results::default(),
+        }
     }
 
     fn schedule_diagnostics(&self, uri: Uri, version: i32) {
@@ -76,6 +84,14 @@ impl LanguageServer for Backend {
                 .and_then(|w| w.dynamic_registration)
                 .unwrap_or(false);
             self.state.can_watch_files.store(can_watch, std::sync::atomic::Ordering::Relaxed);
+            let multiline = params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.semantic_tokens.as_ref())
+                .and_then(|s| s.multiline_token_support)
+                .unwrap_or(false);
+            self.semantic_tokens.multiline.store(multiline, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(?encoding, "initialized");
             if let Some(root) = workspace_root(&params) {
                 *self.state.root.write().unwrap_or_else(|p| p.into_inner()) = Some(root.clone());
@@ -109,6 +125,7 @@ impl LanguageServer for Backend {
                     references_provider: Some(OneOf::Left(true)),
                     rename_provider: Some(OneOf::Right(RenameOptions { prepare_provider: Some(true), work_done_progress_options: Default::default() })),
                     document_symbol_provider: Some(OneOf::Left(true)),
+                    semantic_tokens_provider: Some(semantic_tokens::capability()),
                     execute_command_provider: Some(ExecuteCommandOptions {
                         commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string(), prompt_store::VERDICT.to_string()],
                         ..Default::default()
@@ -216,6 +233,22 @@ impl LanguageServer for Backend {
         .await
     }
 
+    async fn semantic_tokens_full(&self, params: SemanticTokensParams) -> Result<Option<SemanticTokensResult>> {
+        guard_request("textDocument/semanticTokens/full", async {
+            let tokens = semantic_tokens::full(&self.state, &self.semantic_tokens, &params.text_document.uri).await;
+            Ok(tokens.map(SemanticTokensResult::Tokens))
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full_delta(&self, params: SemanticTokensDeltaParams) -> Result<Option<SemanticTokensFullDeltaResult>> {
+        guard_request("textDocument/semanticTokens/full/delta", async {
+            let uri = &params.text_document.uri;
+            Ok(semantic_tokens::full_delta(&self.state, &self.semantic_tokens, uri, &params.previous_result_id).await)
+        })
+        .await
+    }
+
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
         guard_request("workspace/executeCommand", async {
             match params.command.as_str() {
@@ -307,6 +340,7 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         self.state.documents().remove(&uri);
+        self.semantic_tokens.forget(&uri);
         self.state.end_analyses(&uri);
         self.state.applied().remove(&uri);
         diagnostics::clear(&self.state, &self.client, uri).await;
