@@ -118,6 +118,51 @@ fn fix_all_applies_every_safe_fix_at_once() {
     assert_eq!(fixed.replace("  @impl true\n", ""), text);
 }
 
+const TICKER: &str = "defmodule Ticker do
+  @moduledoc \"\"\"
+  Ticks.
+  \"\"\"
+  use GenServer
+  alias Ticker.Clock
+
+  @impl true
+  def init(state), do: {:ok, state}
+
+  @impl true
+  def handle_info(:tick, state), do: {:noreply, Clock.tick(state)}
+end
+";
+
+#[test]
+fn an_unsafe_fix_is_offered_as_a_quick_fix_but_never_applied_by_fix_all() {
+    let mut client = LspClient::start();
+    client.initialize(None);
+    client.open(URI, "elixir", 1, TICKER);
+    let published = client.diagnostics_for(URI);
+    assert_eq!(codes(&published), ["EXR010"], "{published:#}");
+    let catch_all = published["diagnostics"][0].clone();
+
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI }, "range": catch_all["range"], "context": { "diagnostics": [catch_all.clone()], "only": ["quickfix"] } }),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(actions[0]["title"], "Add a catch-all `handle_info/2` that logs the message");
+    // Unsafe: offered, never preferred (so never applied without a look).
+    assert_eq!(actions[0]["isPreferred"], false);
+    let fixed = apply(TICKER, actions[0]["edit"]["changes"][URI].as_array().unwrap());
+    assert!(fixed.contains("  use GenServer\n  alias Ticker.Clock\n  require Logger\n\n  @impl true"), "{fixed}");
+    assert!(fixed.contains("  def handle_info(message, state) do\n    Logger.warning("), "{fixed}");
+
+    let fix_all = client.request(
+        "textDocument/codeAction",
+        json!({ "textDocument": { "uri": URI }, "range": support::range([0, 0], [0, 0]), "context": { "diagnostics": [], "only": ["source.fixAll"] } }),
+    );
+    assert_eq!(fix_all, Value::Null, "fix-all applied an unsafe fix: {fix_all:#}");
+    assert!(client.shutdown().success());
+}
+
 #[test]
 fn no_actions_for_a_range_without_fixable_findings() {
     let mut client = LspClient::start();

@@ -13,7 +13,7 @@ use elexirion::elixir::rules::{Rule, RULES};
 use elexirion::elixir::settings::RuleSettings;
 use elexirion::elixir::syntax_errors::syntax_errors;
 use elexirion::elixir::{analyze, AnalysisOptions};
-use elexirion::finding::{apply_edits, Finding};
+use elexirion::finding::{apply_edits, Applicability, Finding};
 
 fn fixture(rule: &Rule) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rules").join(format!("{}.ex", rule.name));
@@ -72,7 +72,15 @@ fn render(source: &str, findings: &[Finding]) -> String {
     out
 }
 
+/// Everything one rule must satisfy: its fixture, its fixes, its docs, and
+/// where it looks (tests and scripts or not).
 fn check_rule(rule: &Rule) {
+    check_fixture(rule);
+    check_docs(rule);
+    check_test_files(rule);
+}
+
+fn check_fixture(rule: &Rule) {
     let source = fixture(rule);
     let findings = findings_of(rule, &source, "lib/fixture.ex");
     for (name, range) in modules(&source) {
@@ -89,6 +97,7 @@ fn check_rule(rule: &Rule) {
         syntax_errors(&source, &tree).len()
     };
     for fix in findings.iter().filter_map(|f| f.fix.as_ref()) {
+        assert_eq!(Some(fix.applicability), rule.fix, "{}: fix `{}` is not as safe as the rule says", rule.name, fix.title);
         let fixed = apply_edits(&source, &fix.edits);
         let tree = ElixirParser::new().parse_str(&fixed, None);
         assert_eq!(syntax_errors(&fixed, &tree).len(), syntax_errors_before, "{}: fix `{}` broke the syntax:\n{fixed}", rule.name, fix.title);
@@ -96,27 +105,124 @@ fn check_rule(rule: &Rule) {
     insta::assert_snapshot!(rule.name, render(&source, &findings));
 }
 
+/// The docs have their sections, and a rule with a fix says how safe it is
+/// (and why) in a `## Fix safety` section.
+fn check_docs(rule: &Rule) {
+    assert!(rule.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.name);
+    assert!(rule.doc.contains("## Why is this bad?") && rule.doc.contains("## Example") && rule.doc.contains("## Use instead"), "{}", rule.name);
+    let Some(applicability) = rule.fix else { return };
+    let Some((_, section)) = rule.doc.split_once("## Fix safety\n") else {
+        panic!("{}: a fix but no `## Fix safety` section", rule.name);
+    };
+    let claim = match applicability {
+        Applicability::Safe => "Safe: ",
+        Applicability::Unsafe => "Unsafe: ",
+    };
+    assert!(section.starts_with(claim), "{}: `## Fix safety` must start with `{claim}` and the reason", rule.name);
+}
+
+
+/// Rules about design leave tests and scripts alone; rules about bugs check tests too.
+fn check_test_files(rule: &Rule) {
+    let source = fixture(rule);
+    if rule.checks_tests {
+        assert!(!findings_of(rule, &source, "test/fixture_test.exs").is_empty(), "{}: checks tests but found nothing in one", rule.name);
+        return;
+    }
+    for path in ["test/fixture_test.exs", "scripts/seed.exs", "apps/web/test/support/fake.ex"] {
+        assert!(findings_of(rule, &source, path).is_empty(), "{} reported in {path}", rule.name);
+    }
+}
+
+fn rule(name: &str) -> &'static Rule {
+    elexirion::elixir::rules::find(name).unwrap_or_else(|| panic!("no rule is named `{name}`"))
+}
+
+/// One test per rule, named after it, so a failing rule names itself.
+macro_rules! rule_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_rule(rule($name));
+            }
+        )*
+        /// The rules tested above, to check that none is missing.
+        const TESTED: &[&str] = &[$($name),*];
+    };
+}
+
+rule_tests! {
+    unsupervised_process => "unsupervised-process",
+    scattered_process_interface => "scattered-process-interface",
+    sending_unnecessary_data => "sending-unnecessary-data",
+    code_organization_by_process => "code-organization-by-process",
+    genserver_call_infinity => "genserver-call-infinity",
+    call_self_deadlock => "call-self-deadlock",
+    blocking_sleep_in_callback => "blocking-sleep-in-callback",
+    receive_in_callback => "receive-in-callback",
+    invalid_callback_return => "invalid-callback-return",
+    handle_info_without_catch_all => "handle-info-without-catch-all",
+    missing_impl => "missing-impl",
+    terminate_without_trap_exit => "terminate-without-trap-exit",
+    task_async_without_await => "task-async-without-await",
+    blocking_work_in_init => "blocking-work-in-init",
+    agent_whole_state => "agent-whole-state",
+    dynamic_atom_creation => "dynamic-atom-creation",
+    compile_time_app_config => "compile-time-app-config",
+    complex_else_in_with => "complex-else-in-with",
+    long_parameter_list => "long-parameter-list",
+    large_struct => "large-struct",
+}
+
 #[test]
-fn every_rule_has_a_fixture_that_passes() {
+fn every_rule_has_its_own_test() {
     for rule in RULES {
-        check_rule(rule);
+        assert!(TESTED.contains(&rule.name), "add `{}` to rule_tests!", rule.name);
     }
 }
 
-#[test]
-fn design_rules_leave_tests_and_scripts_alone() {
-    for rule in RULES.iter().filter(|r| !r.checks_tests) {
-        let source = fixture(rule);
-        for path in ["test/fixture_test.exs", "scripts/seed.exs", "apps/web/test/support/fake.ex"] {
-            assert!(findings_of(rule, &source, path).is_empty(), "{} reported in {path}", rule.name);
-        }
-    }
-}
+/// Every rule's code and name. A code never changes and a retired code is
+/// never given to another rule: users' configuration and suppression
+/// comments name rules by code.
+const CODES: &[(&str, &str)] = &[
+    ("EXR001", "unsupervised-process"),
+    ("EXR002", "scattered-process-interface"),
+    ("EXR003", "sending-unnecessary-data"),
+    ("EXR004", "code-organization-by-process"),
+    ("EXR005", "genserver-call-infinity"),
+    ("EXR006", "call-self-deadlock"),
+    ("EXR007", "blocking-sleep-in-callback"),
+    ("EXR008", "receive-in-callback"),
+    ("EXR009", "invalid-callback-return"),
+    ("EXR010", "handle-info-without-catch-all"),
+    ("EXR011", "missing-impl"),
+    ("EXR012", "terminate-without-trap-exit"),
+    ("EXR013", "task-async-without-await"),
+    ("EXR014", "blocking-work-in-init"),
+    ("EXR015", "agent-whole-state"),
+    ("EXR016", "dynamic-atom-creation"),
+    ("EXR017", "compile-time-app-config"),
+    ("EXR018", "complex-else-in-with"),
+    ("EXR019", "long-parameter-list"),
+    ("EXR020", "large-struct"),
+];
+
+/// Codes of rules that were removed: never to be used again. `EXR000` is
+/// syntax errors, not a rule.
+const RETIRED: &[&str] = &["EXR000"];
 
 #[test]
-fn bug_rules_check_tests_too() {
-    for rule in RULES.iter().filter(|r| r.checks_tests) {
-        assert!(!findings_of(rule, &fixture(rule), "test/fixture_test.exs").is_empty(), "{}", rule.name);
+fn rule_codes_are_stable_and_never_reused() {
+    for (code, name) in CODES {
+        let rule = RULES.iter().find(|r| r.code == *code).unwrap_or_else(|| panic!("{code} ({name}) is gone: retire its code in RETIRED, never reuse it"));
+        assert_eq!(rule.name, *name, "{code} changed its name");
+    }
+    for rule in RULES {
+        assert!(!RETIRED.contains(&rule.code), "{} reuses the retired code {}", rule.name, rule.code);
+        let listed = CODES.iter().find(|(_, name)| *name == rule.name);
+        assert_eq!(listed.map(|(code, _)| *code), Some(rule.code), "{}: add it to CODES with a new code, or give it back its own", rule.name);
+        assert_eq!(RULES.iter().filter(|r| r.code == rule.code).count(), 1, "{} is used twice", rule.code);
     }
 }
 
@@ -145,13 +251,4 @@ fn thresholds_come_from_settings() {
     let strict = AnalysisOptions { path: None, rules: RuleSettings { max_parameters: 2, ..Default::default() }, workspace: None, ..Default::default() };
     assert!(analyze(source, &tree, &strict).iter().any(|f| f.name == "long-parameter-list"));
     assert!(!analyze(source, &tree, &AnalysisOptions::default()).iter().any(|f| f.name == "long-parameter-list"));
-}
-
-#[test]
-fn codes_and_names_are_unique_and_well_formed() {
-    for (i, rule) in RULES.iter().enumerate() {
-        assert_eq!(rule.code, format!("EXR{:03}", i + 1));
-        assert!(rule.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", rule.name);
-        assert!(rule.doc.contains("## Why is this bad?") && rule.doc.contains("## Example") && rule.doc.contains("## Use instead"), "{}", rule.name);
-    }
 }

@@ -1,7 +1,9 @@
 //! Applying fixes: all safe ones at once ("fix all", `check --fix`), proven
 //! not to add syntax errors and repeated until nothing is left to fix.
 
+use super::modules::{attribute, ModuleDef};
 use super::parser::with_parser;
+use super::syntax::call_name;
 use super::syntax_errors;
 use super::{analyze, AnalysisOptions};
 use crate::finding::{apply_edits, Applicability, Edit, Finding};
@@ -51,4 +53,39 @@ pub fn safe_edits(findings: &[Finding]) -> (Vec<Edit>, usize) {
         }
     }
     (edits, count)
+}
+
+/// The edit that adds a module-level line such as `require Logger`: after
+/// the module's header (its leading `@moduledoc`, `use`, `alias`, `require`
+/// and `import` statements), or before its first statement when it has no
+/// header. Every fix that adds such a line goes through here, so none lands
+/// above `@moduledoc`. `None` when the module's body has no statement alone
+/// on its line to take the indentation from.
+pub fn add_module_line(module: &ModuleDef, source: &str, line: &str) -> Option<Edit> {
+    let first = module.statements.first()?;
+    let line_start = source[..first.start_byte()].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &source[line_start..first.start_byte()];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let header_end = module.statements.iter().take_while(|s| is_header(**s, source)).last();
+    let Some(last) = header_end else {
+        return Some(Edit::insert(first.start_byte(), format!("{line}\n{indent}")));
+    };
+    // After the rest of the header's last line when that is only a comment,
+    // so the comment stays with the statement it follows.
+    let rest_of_line = source[last.end_byte()..].split('\n').next().unwrap_or("");
+    let at = match rest_of_line.trim_start() {
+        rest if rest.is_empty() || rest.starts_with('#') => last.end_byte() + rest_of_line.len(),
+        _ => last.end_byte(),
+    };
+    // A blank line between the module's documentation and its code.
+    let gap = if attribute(*last, source).is_some() { "\n" } else { "" };
+    Some(Edit::insert(at, format!("\n{gap}{indent}{line}")))
+}
+
+/// `@moduledoc ...`, `use X`, `alias X`, `require X` or `import X`.
+fn is_header(statement: tree_sitter::Node, source: &str) -> bool {
+    matches!(attribute(statement, source), Some(("moduledoc", _)))
+        || call_name(statement, source).is_some_and(|n| n.is_local(&["use", "alias", "require", "import"]))
 }

@@ -32,12 +32,14 @@ def handle_continue(:load, state) do
 end
 ```
 
-## Fix (unsafe)
-Moves the whole body of `init/1` into `handle_continue(:init, arg)` and
-returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
+## Fix safety
+Unsafe: a failure of the moved work no longer fails `start_link` (the
+process starts, then crashes), and the first calls wait behind the work.
+
+The fix moves the whole body of `init/1` into `handle_continue(:init, arg)`
+and returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
 `init/1` that ends in `{:ok, state}`, in a module without
-`handle_continue/2`. Unsafe because a failure no longer fails
-`start_link`: the process starts, then crashes."##,
+`handle_continue/2`."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
     check,

@@ -1,4 +1,5 @@
 use super::{Context, Rule};
+use crate::elixir::fixes::add_module_line;
 use crate::elixir::syntax::{call_name, written_arguments};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
@@ -27,10 +28,15 @@ def handle_info(message, state) do
 end
 ```
 
-## Fix (safe)
-Adds that catch-all clause after the last `handle_info/2` clause (and
-`require Logger` when the module lacks it)."##,
-    fix: Some(Applicability::Safe),
+## Fix safety
+Unsafe: a message that used to crash the server (an `{:EXIT, ...}` too,
+when it traps exits) is logged and dropped instead, and the added
+`require Logger` needs the `:logger` application.
+
+The fix adds that catch-all clause after the last `handle_info/2` clause,
+and `require Logger` after the module's `@moduledoc`, `use`, `alias`,
+`require` and `import` lines when the module lacks it."##,
+    fix: Some(Applicability::Unsafe),
     checks_tests: false,
     check,
 };
@@ -62,18 +68,23 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
                 "\n\n{indent}def handle_info(message, state) do\n{indent}  Logger.warning(\"#{{inspect(__MODULE__)}} received an unexpected message: #{{inspect(message)}}\")\n{indent}  {{:noreply, state}}\n{indent}end"
             ),
         )];
-        let requires_logger = module.statements.iter().any(|s| {
+        // `require` is lexical: only one before the new clause counts.
+        let requires_logger = module.statements.iter().take_while(|s| s.end_byte() <= def_start).any(|s| {
             call_name(*s, context.source).is_some_and(|n| n.is_local(&["require"]))
                 && written_arguments(*s).first().is_some_and(|a| context.text(*a) == "Logger")
         });
         if !requires_logger {
-            if let Some(anchor) = module.statements.first() {
-                edits.push(Edit::insert(anchor.start_byte(), format!("require Logger\n{indent}")));
+            match add_module_line(module, context.source, "require Logger") {
+                Some(edit) => edits.push(edit),
+                None => {
+                    out.push(finding);
+                    continue;
+                }
             }
         }
         out.push(finding.with_fix(Fix {
             title: "Add a catch-all `handle_info/2` that logs the message".to_string(),
-            applicability: Applicability::Safe,
+            applicability: Applicability::Unsafe,
             edits,
         }));
     }

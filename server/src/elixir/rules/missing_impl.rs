@@ -26,8 +26,14 @@ use GenServer
 def init(state), do: {:ok, state}
 ```
 
-## Fix (safe)
-Inserts `@impl true` before the first clause of the callback."##,
+## Fix safety
+Safe: `@impl` is read only by the compiler and changes no compiled code; a
+mismatch (no behaviour declares the function, or other callbacks of the
+module still lack `@impl`) is a compiler warning, never an error.
+
+The fix inserts `@impl true` before the first clause of the callback. As
+`@impl` implies `@doc false`, a callback without `@doc` leaves the
+generated documentation."##,
     fix: Some(Applicability::Safe),
     checks_tests: true,
     check,
