@@ -32,10 +32,14 @@ pub fn syntax_errors(source: &str, tree: &Tree) -> Vec<Finding> {
 /// [`syntax_errors`], stopping early (with a partial answer) once cancelled.
 pub fn syntax_errors_unless_cancelled(source: &str, tree: &Tree, cancel: &Cancellation) -> Vec<Finding> {
     let root = tree.root_node();
-    if !root.has_error() {
+    // tree-sitter takes an `end` it cannot place for a variable, and then
+    // the parse may have no error at all.
+    let stray_ends = stray_ends(root, source);
+    if !root.has_error() && stray_ends.is_empty() {
         return Vec::new();
     }
-    let mut candidates = collect(root, source, cancel);
+    let mut candidates = collect(root, source, stray_ends.len(), cancel);
+    candidates.extend(stray_ends);
 
     // Widest claims first, so that what they explain can be dropped.
     candidates.sort_by_key(|c| (c.claims.start, std::cmp::Reverse(c.claims.end)));
@@ -87,8 +91,11 @@ struct Candidate {
 /// Every ERROR and MISSING node explained, found with a cursor rather than
 /// recursion: real code nests deeply. An ERROR whose causes were found is
 /// searched further, for independent mistakes inside the code it holds.
-fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
+/// Each of `stray_ends` explains one `end` that tree-sitter had to invent:
+/// the block it should have closed lent it to the code inside.
+fn collect(root: Node, source: &str, stray_ends: usize, cancel: &Cancellation) -> Vec<Candidate> {
     let mut out = Vec::new();
+    let mut lent_ends = stray_ends;
     let mut borrowers = None;
     // ERROR nodes nest, and each scan reads all the code inside its node:
     // thousands of unclosed brackets would make that quadratic. Past a few
@@ -100,6 +107,9 @@ fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
             false
         } else if node.is_error() && node.byte_range().len() > scan_budget {
             node.has_error()
+        } else if node.is_missing() && node.kind() == "end" && lent_ends > 0 {
+            lent_ends -= 1;
+            false
         } else if node.is_missing() {
             // Found once for the whole file: nested blocks missing their `end`
             // would otherwise each walk all the code inside them.
@@ -116,6 +126,37 @@ fn collect(root: Node, source: &str, cancel: &Cancellation) -> Vec<Candidate> {
         }
     });
     out
+}
+
+/// Every `end` outside ERROR nodes that tree-sitter read as a variable,
+/// which Elixir never does (`map.end` is a field, not this): the code
+/// before it is incomplete (`x +` then `end`) or it closes nothing.
+fn stray_ends(root: Node, source: &str) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    super::syntax::walk(root, &mut |node| {
+        if node.kind() == "identifier" && &source[node.byte_range()] == "end" {
+            if node.parent().is_none_or(|p| p.kind() != "dot") {
+                out.push(explain_stray_end(node, source));
+            }
+            false
+        } else {
+            !node.is_error()
+        }
+    });
+    out
+}
+
+fn explain_stray_end(end: Node, source: &str) -> Candidate {
+    let operator = end
+        .parent()
+        .filter(|p| matches!(p.kind(), "binary_operator" | "unary_operator"))
+        .and_then(|p| p.child_by_field_name("operator"))
+        .map(|o| &source[o.byte_range()]);
+    let message = match operator {
+        Some(operator) => format!("syntax error: unexpected `end`: `{operator}` has nothing on its right"),
+        None => "syntax error: unexpected `end`: it has no `do` to close".to_string(),
+    };
+    Candidate { range: end.byte_range(), claims: end.byte_range(), message }
 }
 
 fn explain_missing<'t>(missing: Node<'t>, borrowers: &[Node<'t>]) -> Candidate {
@@ -205,7 +246,10 @@ fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
     // Blocks (`do`, `fn`) left open are usually closed by text after the
     // error; brackets are the likelier culprits.
     unmatched.retain(|token| !matches!(token.kind(), "do" | "fn"));
+    let unmatched = unmatched.into_iter().map(|token| lender_of_closer(token, error, source).unwrap_or(token));
+    let mut unmatched: Vec<Node> = unmatched.collect();
     unmatched.sort_by_key(|token| token.start_byte());
+    unmatched.dedup();
     unmatched
         .into_iter()
         .map(|token| {
@@ -217,6 +261,17 @@ fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
             Cause { range: token.byte_range(), message }
         })
         .collect()
+}
+
+/// For a bracket left open inside `error` when the closer right after the
+/// error, on the same line, was matched with an opener on an earlier line:
+/// that earlier opener. `f(a do` ... `g(b)` reads as `f(a do ... g(b)`, the
+/// `)` of `g(b)` closing `f(`; the `(` never closed is the first one.
+fn lender_of_closer<'t>(opener: Node<'t>, error: Node<'t>, source: &str) -> Option<Node<'t>> {
+    let closer = error.next_sibling().filter(|c| Some(c.kind()) == closer_for(token_kind(opener, source)))?;
+    let borrower = closer.parent()?.child(0).filter(|o| o.kind() == opener.kind())?;
+    let same_line = |a: Node, b: Node| a.start_position().row == b.start_position().row;
+    (same_line(opener, closer) && !same_line(borrower, closer)).then_some(borrower)
 }
 
 /// For a `do` block whose `end` tree-sitter had to invent, find the block
@@ -415,6 +470,29 @@ mod tests {
         let source = "defmodule A do\n  def f(x), do: foo(x\n  def g(y), do: [y\n  def h, do: 1 +* 2\nend\n";
         let tree = ElixirParser::new().parse_str(source, None);
         assert!(syntax_errors(source, &tree).len() >= 2);
+    }
+
+    #[test]
+    fn an_expression_cut_short_before_end_is_reported_at_the_end_it_swallowed() {
+        // Elixir: "syntax error before: 'end'" on line 4. tree-sitter reads that
+        // `end` as a variable and invents the module's `end` instead.
+        let source = "defmodule A do\n  def f(x) do\n    x +\n  end\nend\n";
+        check(source, &["4:3 end | syntax error: unexpected `end`: `+` has nothing on its right"]);
+        // Elixir: "unexpected reserved word: end" on line 5; tree-sitter finds no error.
+        let source = "defmodule A do\n  def f(x) when\n    x > 1\n  end\nend\n";
+        check(source, &["5:1 end | syntax error: unexpected `end`: it has no `do` to close"]);
+    }
+
+    #[test]
+    fn end_as_a_field_or_key_is_valid() {
+        check("x = range.end\ny = [end: 1, do: 2]\nz = :end\n", &[]);
+    }
+
+    #[test]
+    fn a_bracket_whose_closer_was_taken_by_an_earlier_opener_is_not_blamed() {
+        // Elixir: "The \"(\" at line 2 is missing terminator \")\"".
+        let source = "defmodule A do\n  def f(users do\n    :ok\n  end\n\n  def g(users) when is_list(users) do\n    :ok\n  end\nend\n";
+        check(source, &["2:8 ( | unclosed `(`: no matching `)`"]);
     }
 
     #[test]
