@@ -2,7 +2,9 @@
 //! often wrong, line numbers often off, context lines sometimes missing
 //! their leading space. Each hunk is placed by its context (the place
 //! nearest its stated line wins); a hunk whose context is nowhere in the
-//! text is refused by name, never guessed.
+//! text, or fits several places with no line number to pick one, is
+//! refused by name, never guessed. The files a diff names ([`files`]) are
+//! for the caller to check: hunks are applied to the one text given.
 
 /// Whether code is a unified diff rather than a file.
 pub fn looks_like_diff(code: &str) -> bool {
@@ -87,17 +89,79 @@ fn stated_line(header: &str) -> Option<usize> {
     Some(start.saturating_sub(1))
 }
 
-/// `original` with every hunk of `diff` applied, or the hunk that fits nowhere.
-pub fn apply(original: &str, diff: &str) -> Result<String, String> {
+/// One side of a file header: a path as written (`a/lib/x.ex`), or
+/// `/dev/null` (the file is created or deleted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Side {
+    Path(String),
+    DevNull,
+}
+
+/// The file headers of a diff, old side then new side, in order:
+/// `--- X` / `+++ Y` pairs and `diff --git a/X b/Y` lines.
+pub fn files(diff: &str) -> Vec<(Side, Side)> {
+    let lines: Vec<&str> = diff.lines().collect();
+    let mut headers = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if let (Some(old), Some(new)) = (line.strip_prefix("--- "), lines.get(i + 1).and_then(|n| n.strip_prefix("+++ "))) {
+            headers.push((side(old), side(new)));
+        } else if let Some(rest) = line.strip_prefix("diff --git ") {
+            if let Some((old, new)) = rest.trim().split_once(" b/") {
+                headers.push((side(old), side(&format!("b/{new}"))));
+            }
+        }
+    }
+    headers
+}
+
+fn side(raw: &str) -> Side {
+    // `--- a/x.ex\t2024-01-01 10:00:00` carries a timestamp after a tab.
+    let name = raw.split('\t').next().unwrap_or("").trim().trim_matches('"');
+    if name == "/dev/null" { Side::DevNull } else { Side::Path(name.to_string()) }
+}
+
+/// A header's path without git's `a/` or `b/` prefix.
+pub fn plain(name: &str) -> &str {
+    name.strip_prefix("a/").or_else(|| name.strip_prefix("b/")).unwrap_or(name)
+}
+
+/// Whether a header's path names `path`: the one is a suffix of the other,
+/// whole components (`a/lib/w.ex`, `lib/w.ex` and `w.ex` all name
+/// `lib/w.ex`); a path that climbs (`..`) names nothing.
+pub fn names_file(name: &str, path: &str) -> bool {
+    let parts = |p: &str| -> Vec<String> { p.replace('\\', "/").split('/').filter(|c| !c.is_empty() && *c != ".").map(str::to_string).collect() };
+    let (path, climbs) = (parts(path), |c: &[String]| c.iter().any(|c| c == ".."));
+    [name, plain(name)].iter().any(|name| {
+        let name = parts(name);
+        !name.is_empty() && !climbs(&name) && !climbs(&path) && (path.ends_with(&name) || name.ends_with(&path))
+    })
+}
+
+/// Why a diff could not be applied, naming the hunk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The hunk's context is nowhere in the text.
+    Nowhere(String),
+    /// The hunk's context fits several places and no line number picks one.
+    Ambiguous(String),
+}
+
+/// `original` with every hunk of `diff` applied, or the hunk that fits
+/// nowhere, or fits several places with nothing to choose between them.
+pub fn apply(original: &str, diff: &str) -> Result<String, Refused> {
     let hunks = hunks(diff);
     if hunks.is_empty() {
-        return Err("the diff holds no hunk (no `@@` line)".into());
+        return Err(Refused::Nowhere("the diff holds no hunk (no `@@` line)".into()));
     }
     let text: Vec<&str> = original.lines().collect();
     let mut out: Vec<String> = Vec::new();
     let mut cursor = 0;
     for (number, hunk) in hunks.iter().enumerate() {
-        let at = place(&text, cursor, hunk).ok_or_else(|| hunk.name(number + 1))?;
+        let at = match place(&text, cursor, hunk) {
+            Placed::At(at) => at,
+            Placed::Nowhere => return Err(Refused::Nowhere(hunk.name(number + 1))),
+            Placed::Several => return Err(Refused::Ambiguous(hunk.name(number + 1))),
+        };
         out.extend(text[cursor..at].iter().map(|l| l.to_string()));
         let mut here = at;
         for line in &hunk.lines {
@@ -124,23 +188,40 @@ pub fn apply(original: &str, diff: &str) -> Result<String, String> {
 
 /// Where a hunk's old lines start in `text` (at or after `from`): an exact
 /// match first, then one ignoring indentation and trailing space; nearest
-/// the stated line among several.
-fn place(text: &[&str], from: usize, hunk: &Hunk) -> Option<usize> {
+/// the stated line among several; several with no stated line, or two
+/// equally near it, are [`Placed::Several`].
+fn place(text: &[&str], from: usize, hunk: &Hunk) -> Placed {
     let old = hunk.old();
     if old.is_empty() {
-        return hunk.stated.map(|at| at.clamp(from, text.len()));
+        return hunk.stated.map_or(Placed::Nowhere, |at| Placed::At(at.clamp(from, text.len())));
     }
+    let Some(last_start) = text.len().checked_sub(old.len()) else { return Placed::Nowhere };
     let exact = |a: &str, b: &str| a == b;
     let loose = |a: &str, b: &str| a.trim() == b.trim();
     for same in [&exact as &dyn Fn(&str, &str) -> bool, &loose] {
         let fits = |at: &usize| old.iter().enumerate().all(|(i, line)| same(text[at + i], line));
-        let last_start = text.len().checked_sub(old.len())?;
-        let found = (from..=last_start).filter(fits).min_by_key(|at| hunk.stated.map_or(0, |s| at.abs_diff(s)));
-        if found.is_some() {
-            return found;
+        let found: Vec<usize> = (from..=last_start).filter(fits).collect();
+        match (found.as_slice(), hunk.stated) {
+            ([], _) => continue,
+            ([only], _) => return Placed::At(*only),
+            (_, None) => return Placed::Several,
+            (_, Some(stated)) => {
+                let nearest = found.iter().map(|at| at.abs_diff(stated)).min().unwrap_or(0);
+                let mut nearest_places = found.iter().filter(|at| at.abs_diff(stated) == nearest);
+                return match (nearest_places.next(), nearest_places.next()) {
+                    (Some(at), None) => Placed::At(*at),
+                    _ => Placed::Several,
+                };
+            }
         }
     }
-    None
+    Placed::Nowhere
+}
+
+enum Placed {
+    At(usize),
+    Nowhere,
+    Several,
 }
 
 #[cfg(test)]
@@ -160,8 +241,34 @@ mod tests {
     #[test]
     fn a_hunk_that_fits_nowhere_is_named() {
         let error = apply(TEXT, "@@ -1,2 +1,2 @@\n a\n-b\n+B\n@@ -5,2 +5,2 @@\n-x\n+y\n").unwrap_err();
-        assert_eq!(error, "hunk 2 (`@@ -5,2 +5,2 @@`, at `x`)");
+        assert_eq!(error, Refused::Nowhere("hunk 2 (`@@ -5,2 +5,2 @@`, at `x`)".into()));
         assert!(apply(TEXT, "no hunks here").is_err());
+    }
+
+    #[test]
+    fn a_hunk_that_fits_two_places_needs_a_line_number_to_pick_one() {
+        const TWICE: &str = "x\nend\n\ny\nend\n\nz\n";
+        let error = apply(TWICE, "@@ ... @@\n end\n \n+# here\n").unwrap_err();
+        assert_eq!(error, Refused::Ambiguous("hunk 1 (`@@ ... @@`, at `# here`)".into()));
+        assert!(matches!(apply(TWICE, "@@\n end\n-\n").unwrap_err(), Refused::Ambiguous(_)));
+        assert_eq!(apply(TWICE, "@@ -5,2 +5,3 @@\n end\n \n+# here\n").unwrap(), "x\nend\n\ny\nend\n\n# here\nz\n");
+        assert_eq!(apply(TWICE, "@@ -1,3 +1,3 @@\n x\n-end\n+fin\n").unwrap(), "x\nfin\n\ny\nend\n\nz\n", "one place: no number needed");
+    }
+
+    #[test]
+    fn file_headers_are_read_and_matched_by_suffix() {
+        let diff = "--- /dev/null\n+++ b/../../outside/evil.ex\n@@ -0,0 +1 @@\n+x\n--- a/lib/worker.ex\t2024-01-01\n+++ b/lib/worker.ex\n@@ -1 +1 @@\n-a\n+b\n";
+        assert_eq!(files(diff), vec![
+            (Side::DevNull, Side::Path("b/../../outside/evil.ex".into())),
+            (Side::Path("a/lib/worker.ex".into()), Side::Path("b/lib/worker.ex".into())),
+        ]);
+        assert_eq!(files("diff --git a/lib/x.ex b/lib/y.ex\n"), vec![(Side::Path("a/lib/x.ex".into()), Side::Path("b/lib/y.ex".into()))]);
+        for name in ["a/lib/worker.ex", "b/lib/worker.ex", "lib/worker.ex", "worker.ex", "/home/me/app/lib/worker.ex"] {
+            assert!(names_file(name, "lib/worker.ex"), "{name}");
+        }
+        for name in ["a/lib/other.ex", "b/../../outside/evil.ex", "lib/worker.exs", "orker.ex", "../lib/worker.ex"] {
+            assert!(!names_file(name, "lib/worker.ex"), "{name}");
+        }
     }
 
     #[test]

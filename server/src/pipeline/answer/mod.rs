@@ -18,6 +18,6 @@ mod problem;
 mod rewrite;
 
 pub use anchoring::{locate, Anchoring};
-pub use findings::read_findings;
+pub use findings::{read_findings, read_findings_counted, Findings};
 pub use problem::{AnswerProblem, Expected};
-pub use rewrite::{read_rewrite, Form, Rewrite};
+pub use rewrite::{read_rewrite, read_rewrite_for, Form, Rewrite};

@@ -26,6 +26,15 @@ pub enum AnswerProblem {
     ModulesMissing { modules: Vec<String> },
     /// A diff hunk matches nowhere in the current text.
     DiffDoesNotApply { hunk: String },
+    /// A diff hunk without usable line numbers fits several places.
+    DiffAmbiguous { hunk: String },
+    /// The diff's file headers name `other`, not `this` file (the path
+    /// being rewritten, when known).
+    DiffChangesAnotherFile { other: String, this: Option<String> },
+    /// The diff's file headers name two different files (path unknown).
+    DiffChangesTwoFiles { one: String, other: String },
+    /// The diff creates `file` from `/dev/null` (or deletes it).
+    DiffCreatesOrDeletes { file: String, creates: bool, this: Option<String> },
     /// JSON came back, but nothing in it is a `findings` list.
     FindingsMissing { keys: Vec<String> },
     /// A finding is not in the expected shape (e.g. it has no `message`).
@@ -59,6 +68,25 @@ impl fmt::Display for AnswerProblem {
             AnswerProblem::DiffDoesNotApply { hunk } => write!(
                 f,
                 "the answer's diff does not apply to the current text: {hunk} matches nowhere in the file; nothing was changed (run it again on the current file)"
+            ),
+            AnswerProblem::DiffAmbiguous { hunk } => write!(
+                f,
+                "the answer's diff is ambiguous: {hunk} fits more than one place in the file and no line number picks one; nothing was changed (run it again)"
+            ),
+            AnswerProblem::DiffChangesAnotherFile { other, this } => write!(
+                f,
+                "the diff also changes {other}; only {} can be changed here, so nothing was changed (run it again, asking for this file alone)",
+                this.as_deref().unwrap_or("the file being rewritten")
+            ),
+            AnswerProblem::DiffChangesTwoFiles { one, other } => write!(
+                f,
+                "the diff changes two files ({one} and {other}); only the file being rewritten can be changed here, so nothing was changed (run it again, asking for this file alone)"
+            ),
+            AnswerProblem::DiffCreatesOrDeletes { file, creates, this } => write!(
+                f,
+                "the diff {} {file}; only {} can be changed here, so nothing was changed (run it again, asking for this file alone)",
+                if *creates { "creates a new file" } else { "deletes" },
+                this.as_deref().unwrap_or("the file being rewritten")
             ),
             AnswerProblem::FindingsMissing { keys } if keys.is_empty() => write!(
                 f,
@@ -94,6 +122,11 @@ impl AnswerProblem {
             AnswerProblem::DiffDoesNotApply { hunk } => format!(
                 "Your diff's {hunk} does not match the current file; please answer again with the whole new file in a single ```elixir fenced block."
             ),
+            AnswerProblem::DiffAmbiguous { hunk } => format!(
+                "Your diff's {hunk} fits more than one place in the file; please answer again with the whole new file in a single ```elixir fenced block, or a diff whose `@@ -line,count +line,count @@` headers give the real line numbers."
+            ),
+            AnswerProblem::DiffChangesAnotherFile { .. } | AnswerProblem::DiffChangesTwoFiles { .. } | AnswerProblem::DiffCreatesOrDeletes { .. } =>
+                "Your diff changed other files than the one being rewritten; please answer again with only this file's whole new text in a single ```elixir fenced block (or a diff of this file alone), and no changes to any other file.".into(),
             AnswerProblem::NoCode { expected: Expected::Findings } | AnswerProblem::FindingsMissing { .. } =>
                 "Please answer again with only JSON of the form {\"findings\": [{\"rule\": ..., \"severity\": ..., \"message\": ..., \"line\": ..., \"snippet\": ...}]}.".into(),
             AnswerProblem::FindingMalformed { index, .. } => format!(

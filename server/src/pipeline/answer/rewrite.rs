@@ -26,13 +26,29 @@ pub struct Rewrite {
     pub notes: Vec<String>,
 }
 
+/// [`read_rewrite_for`] without the file's path: a diff may name one file
+/// (whichever it is), never two, and never create or delete one.
 pub fn read_rewrite(answer: &str, original: &str) -> Result<Rewrite, AnswerProblem> {
+    read_rewrite_for(answer, original, None)
+}
+
+/// The new text of the file at `path` (as the workspace names it) that a
+/// refactor answer proposes for `original`. A diff whose file headers name
+/// another file (or create or delete one) is refused as a whole: only this
+/// file can be changed here, and half of a change is not the change.
+pub fn read_rewrite_for(answer: &str, original: &str, path: Option<&str>) -> Result<Rewrite, AnswerProblem> {
     let answer = to_lf(answer);
     let base = to_lf(original);
     let fenced = fences::read(&answer);
     if let Some(cut) = fenced.unclosed {
         return Err(AnswerProblem::Truncated { language: cut.language, opened_at_line: cut.opened_at_line });
     }
+    let diffs: Vec<String> = if fenced.blocks.is_empty() {
+        diff::bare_diff(&answer).into_iter().collect()
+    } else {
+        fenced.blocks.iter().filter(|b| is_diff(b)).map(|b| b.code.clone()).collect()
+    };
+    only_this_file(&diffs, path)?;
     let parsed = Base::new(&base);
     let mut wanted = parsed.shape().modules;
     wanted.dedup();
@@ -48,7 +64,7 @@ pub fn read_rewrite(answer: &str, original: &str) -> Result<Rewrite, AnswerProbl
         if is_diff(block) {
             match diff::apply(&base, &block.code) {
                 Ok(text) => candidates.push(Candidate { block: index, text, form: Form::Diff }),
-                Err(hunk) => refused_diff = refused_diff.or(Some(hunk)),
+                Err(refused) => refused_diff = refused_diff.or(Some(refused)),
             }
         } else if block.is_elixir() {
             candidates.push(Candidate { block: index, text: block.code.clone(), form: Form::WholeFile });
@@ -71,11 +87,55 @@ pub fn read_rewrite(answer: &str, original: &str) -> Result<Rewrite, AnswerProbl
             Err(AnswerProblem::Ambiguous { one, other })
         }
         Choice::Nothing => Err(match refused_diff {
-            Some(hunk) => AnswerProblem::DiffDoesNotApply { hunk },
+            Some(refused) => diff_problem(refused),
             None if has_elixir && !wanted.is_empty() => AnswerProblem::ModulesMissing { modules: wanted },
             None => AnswerProblem::NoCode { expected: Expected::Rewrite },
         }),
     }
+}
+
+fn diff_problem(refused: diff::Refused) -> AnswerProblem {
+    match refused {
+        diff::Refused::Nowhere(hunk) => AnswerProblem::DiffDoesNotApply { hunk },
+        diff::Refused::Ambiguous(hunk) => AnswerProblem::DiffAmbiguous { hunk },
+    }
+}
+
+/// Refuses diffs whose file headers change another file than `path` (or,
+/// without a path, name two different files), or create or delete a file.
+/// Headerless diffs name no file and are this file's.
+fn only_this_file(diffs: &[String], path: Option<&str>) -> Result<(), AnswerProblem> {
+    let this = path.map(str::to_string);
+    let mut named: Option<String> = None;
+    for (old, new) in diffs.iter().flat_map(|d| diff::files(d)) {
+        for side in [&old, &new] {
+            let diff::Side::Path(name) = side else { continue };
+            let plain = diff::plain(name).to_string();
+            match (path, &named) {
+                (Some(path), _) if !diff::names_file(name, path) => {
+                    return Err(AnswerProblem::DiffChangesAnotherFile { other: plain, this: this.clone() });
+                }
+                (None, Some(first)) if !diff::names_file(name, first) => {
+                    return Err(AnswerProblem::DiffChangesTwoFiles { one: first.clone(), other: plain });
+                }
+                (None, None) if plain.split('/').any(|c| c == "..") => {
+                    return Err(AnswerProblem::DiffChangesAnotherFile { other: plain, this: None });
+                }
+                (None, None) => named = Some(plain),
+                _ => {}
+            }
+        }
+        match (old, new) {
+            (diff::Side::DevNull, diff::Side::Path(name)) => {
+                return Err(AnswerProblem::DiffCreatesOrDeletes { file: diff::plain(&name).to_string(), creates: true, this: this.clone() });
+            }
+            (diff::Side::Path(name), diff::Side::DevNull) => {
+                return Err(AnswerProblem::DiffCreatesOrDeletes { file: diff::plain(&name).to_string(), creates: false, this: this.clone() });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn is_diff(block: &Block) -> bool {
@@ -86,7 +146,7 @@ fn is_diff(block: &Block) -> bool {
 /// file's modules (prose around it cut off at `defmodule` and `end`).
 fn read_bare(answer: &str, base: &str, wanted: &[String]) -> Result<Rewrite, AnswerProblem> {
     if let Some(bare) = diff::bare_diff(answer) {
-        let text = diff::apply(base, &bare).map_err(|hunk| AnswerProblem::DiffDoesNotApply { hunk })?;
+        let text = diff::apply(base, &bare).map_err(diff_problem)?;
         return Ok(Rewrite { text, form: Form::Diff, notes: Vec::new() });
     }
     let whole = format!("{}\n", answer.trim_start_matches('\n').trim_end());
@@ -140,6 +200,31 @@ mod tests {
         assert!(matches!(read_rewrite("```elixir\ndef a, do: 1\n```", FILE), Err(AnswerProblem::ModulesMissing { .. })));
         let two = format!("```elixir\n{FIXED}```\nor\n```elixir\n{}```", FIXED.replace(":a)", ":a, 5_000)"));
         assert!(matches!(read_rewrite(&two, FILE), Err(AnswerProblem::Ambiguous { .. })));
+    }
+
+    #[test]
+    fn a_diff_that_changes_another_file_is_refused_whole() {
+        let evil = "--- /dev/null\n+++ b/../../outside/evil.ex\n@@ -0,0 +1,3 @@\n+defmodule Evil do\n+  def run, do: :ok\n+end\n";
+        let ours = "--- a/lib/worker.ex\n+++ b/lib/worker.ex\n@@ -2,1 +2,1 @@\n-  def a, do: GenServer.call(W, :a, :infinity)\n+  def a, do: GenServer.call(W, :a)\n";
+        let other = "--- a/lib/other.ex\n+++ b/lib/other.ex\n@@ -1,1 +1,1 @@\n-defmodule W do\n+defmodule Other do\n";
+        let both = format!("```diff\n{evil}{ours}```\n");
+        let problem = read_rewrite_for(&both, FILE, Some("lib/worker.ex")).unwrap_err();
+        assert!(problem.to_string().contains("the diff also changes ../../outside/evil.ex; only lib/worker.ex can be changed here"), "{problem}");
+        assert!(matches!(read_rewrite(&both, FILE), Err(AnswerProblem::DiffChangesAnotherFile { this: None, .. })));
+        let two = format!("```diff\n{other}{ours}```\n");
+        assert!(read_rewrite_for(&two, FILE, Some("lib/worker.ex")).unwrap_err().to_string().contains("the diff also changes lib/other.ex"));
+        assert!(matches!(read_rewrite(&two, FILE), Err(AnswerProblem::DiffChangesTwoFiles { .. })));
+        let separate = format!("```diff\n{ours}```\nand\n```diff\n{other}```\n");
+        assert!(matches!(read_rewrite(&separate, FILE), Err(AnswerProblem::DiffChangesTwoFiles { .. })), "across blocks too");
+        let new_file = "--- /dev/null\n+++ b/lib/helper.ex\n@@ -0,0 +1 @@\n+defmodule Helper do end\n";
+        assert!(read_rewrite(&format!("```diff\n{new_file}```"), FILE).unwrap_err().to_string().contains("creates a new file lib/helper.ex"));
+        assert!(read_rewrite(&format!("{other}\nDone."), FILE).is_ok(), "a bare diff of one file, no path to check it against");
+        assert!(read_rewrite_for(&format!("{other}\nDone."), FILE, Some("lib/worker.ex")).is_err(), "a bare diff is checked too");
+        for path in ["lib/worker.ex", "/home/me/app/lib/worker.ex"] {
+            assert_eq!(read_rewrite_for(&format!("```diff\n{ours}```"), FILE, Some(path)).unwrap().text, FIXED);
+        }
+        let headerless = "```diff\n@@ -2 +2 @@\n-  def a, do: GenServer.call(W, :a, :infinity)\n+  def a, do: GenServer.call(W, :a)\n```";
+        assert_eq!(read_rewrite_for(headerless, FILE, Some("lib/worker.ex")).unwrap().text, FIXED);
     }
 
     #[test]
