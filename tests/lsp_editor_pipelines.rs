@@ -491,3 +491,28 @@ async fn the_project_context_follows_open_buffers_and_watched_files() {
     assert!(prompt.contains("App.Typed.go/1"), "the open buffer's caller: {prompt}");
     assert!(prompt.contains("App.OnDisk.go/1"), "the watched file's caller: {prompt}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_tests_are_made_against_the_open_test_buffer_and_keep_its_unsaved_tests() {
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the behaviours", "{\"cases\": []}"),
+        ("Write an ExUnit test module", "```elixir\ndefmodule App.WorkerTest do\n  use ExUnit.Case\n\n  test \"on disk\" do\n    assert true\n  end\n\n  test \"new\" do\n    assert true\n  end\nend\n```"),
+    ];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let on_disk = "defmodule App.WorkerTest do\n  use ExUnit.Case\n\n  test \"on disk\" do\n    assert true\n  end\nend\n";
+    std::fs::create_dir_all(workspace.dir.path().join("test/app")).unwrap();
+    std::fs::write(workspace.dir.path().join("test/app/worker_test.exs"), on_disk).unwrap();
+    let mut client = start(&workspace, false);
+    let test_uri = format!("file://{}/test/app/worker_test.exs", workspace.dir.path().display());
+    let unsaved = on_disk.replace("end\nend\n", "end\n\n  test \"typed, not saved\" do\n    assert true\n  end\nend\n");
+    client.open(&test_uri, "elixir", 3, &unsaved);
+    client.diagnostics_for(&test_uri);
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Generate ExUnit tests (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    let result = client.response_to(id)["result"].clone();
+    assert!(result["message"].as_str().unwrap_or_default().contains("test \"typed, not saved\""), "the unsaved test would be lost: {result:#}");
+    let prompt = server.requests().last().unwrap().json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("typed, not saved"), "the model saw the buffer: {prompt}");
+}

@@ -847,3 +847,24 @@ async fn an_answer_that_cannot_be_used_counts_against_its_prompt_and_teaches_not
     assert!(store.examples("fix_otp_antipatterns", "rewrite", false).unwrap().is_empty(), "an unusable answer is no example");
     assert_eq!(store.examples("fix_otp_antipatterns", "diagnose", false).unwrap().len(), 1, "the usable diagnosis is one");
 }
+
+#[tokio::test]
+async fn code_elixir_rejects_is_refused_never_cached_and_json_says_why() {
+    // Python's floor division: tree-sitter reads it, the compiler does not.
+    static SCRIPT: &[(&str, &str)] = &[
+        ("List the OTP and process anti-patterns", "{\"issues\": []}"),
+        ("Rewrite the Elixir code", "```elixir\ndefmodule App.Worker do\n  @half_minute 60_000 // 2\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
+    ];
+    let server = echo_server(SCRIPT).await;
+    let dir = workspace(&server.url);
+    write(dir.path(), "lib/app/worker.ex", support::WORKER);
+    let output = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex", "--write", "--json"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("a JSON document on refusal too");
+    assert!(document["error"].as_str().unwrap().contains("Elixir's parser rejects the proposed code (line 2"), "{document:#}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("lib/app/worker.ex")).unwrap(), support::WORKER);
+    let asked = server.requests().len();
+    let _ = run(dir.path(), &[&shipped("fix_otp_antipatterns"), "--file", "lib/app/worker.ex"]).await;
+    let rewrites = |requests: &[http::Recorded]| requests.iter().filter(|r| last_prompt(r).contains("Rewrite the Elixir code")).count();
+    assert!(rewrites(&server.requests()[asked..]) >= 1, "the refused answer was not served from the cache");
+}

@@ -479,6 +479,7 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
                 selection: None,
                 analysis: crate::elixir::AnalysisOptions { rules: config.rules.clone(), ..Default::default() },
                 inputs: std::mem::take(&mut values),
+                buffers: std::collections::HashMap::new(),
             };
             // The project context a prompt may ask for (`{{project.*}}`).
             let asks_for_project = source.contains("project.");
@@ -546,6 +547,11 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
                     judge(run_id);
                 }
                 eprintln!("elexirion: {error}");
+                if json {
+                    // Scripts reading --json get a document whatever happened.
+                    let document = serde_json::json!({ "pipeline": prepared.block.name, "file": prepared.display_path, "run_id": error.run_id, "error": error.message });
+                    let _ = writeln!(std::io::stdout().lock(), "{document:#}");
+                }
                 return ExitCode::FAILURE;
             }
         };

@@ -23,6 +23,9 @@ pub struct AnalysisOptions {
     pub rules: RuleSettings,
     /// The workspace root, when known.
     pub workspace: Option<std::path::PathBuf>,
+    /// Report findings a `# elexirion:disable` comment hides (to judge an
+    /// edit: adding such a comment fixes nothing).
+    pub keep_suppressed: bool,
     /// Set when the result is no longer wanted: the analysis then stops
     /// early with what it has, which the caller drops.
     pub cancel: crate::cancellation::Cancellation,
@@ -41,7 +44,9 @@ pub fn analyze(source: &str, tree: &Tree, options: &AnalysisOptions) -> Vec<Find
     if any_rule && !options.cancel.is_cancelled() {
         let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
         rules::check_all(&context, &mut findings, &options.cancel);
-        suppression::remove_suppressed(source, &context.comments, &mut findings);
+        if !options.keep_suppressed {
+            suppression::remove_suppressed(source, &context.comments, &mut findings);
+        }
     }
     findings.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
     findings

@@ -169,6 +169,7 @@ pub async fn run_command(state: Arc<State>, client: Client, arguments: &[Value])
         selection,
         analysis: state.analysis_options(&uri),
         inputs: HashMap::new(),
+        buffers: open_buffers(&state),
     };
     super::project_index::ensure(&state).await;
     let prepared = {
@@ -210,6 +211,18 @@ pub async fn run_command(state: Arc<State>, client: Client, arguments: &[Value])
         result
     });
     task.await.map_err(|e| format!("the run stopped: {e}"))
+}
+
+/// The open documents' texts by real path: what the user sees, saved or not.
+fn open_buffers(state: &State) -> HashMap<PathBuf, String> {
+    let documents = state.documents();
+    documents
+        .iter()
+        .filter_map(|(uri, document)| {
+            let path = uri.to_file_path()?;
+            Some((path.canonicalize().unwrap_or_else(|_| path.into_owned()), document.text().to_string()))
+        })
+        .collect()
 }
 
 /// One run in the editor, from its progress to what the user sees.
@@ -366,8 +379,10 @@ impl Run {
                     operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: target_uri.clone(), options: None, annotation_id })));
                 }
                 let whole = convert::lsp_range(&ropey::Rope::from_str(&edit.before), &(0..edit.before.len()), encoding);
+                // Made against the open buffer when there is one: its version guards it.
+                let version = self.state.current_version(&target_uri);
                 operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
-                    text_document: OptionalVersionedTextDocumentIdentifier { uri: target_uri, version: None },
+                    text_document: OptionalVersionedTextDocumentIdentifier { uri: target_uri, version },
                     edits: vec![text_edit(whole, edit.after.clone())],
                 }));
                 Ok(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), change_annotations: annotations, ..Default::default() })

@@ -3,6 +3,7 @@
 pub mod answer;
 pub mod complete;
 pub mod editor;
+pub mod elixir_oracle;
 pub mod hover;
 pub mod json_schema;
 pub mod navigate;

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::editor::{self, EditorBlock, EditorContext, Kind, WritesTo};
 use super::outcome::{self, read_findings, read_rewrite, AnchoredFinding, AnswerProblem};
 use super::run::{self, EventSink, RunOptions};
+use super::elixir_oracle;
 use super::verify::{self, Verification};
 use crate::elixir::{self, AnalysisOptions};
 use crate::index::WorkspaceIndex;
@@ -34,6 +35,10 @@ pub struct FileRequest {
     pub analysis: AnalysisOptions,
     /// Inputs given by hand (`--input`), laid under the editor's.
     pub inputs: HashMap<String, Value>,
+    /// The editor's unsaved texts, by real path: what the user sees is
+    /// what is read and what an edit is made against (a test file open
+    /// with changes not yet saved).
+    pub buffers: HashMap<PathBuf, String>,
 }
 
 /// A request checked and resolved, ready to run.
@@ -48,6 +53,9 @@ pub struct Prepared {
     pub original: String,
     pub selection: Option<Range<usize>>,
     pub inputs: HashMap<String, Value>,
+    /// The file's ExUnit test file as the user has it (buffer, else disk),
+    /// if there is one.
+    pub test_file: Option<String>,
     analysis: AnalysisOptions,
 }
 
@@ -100,7 +108,7 @@ pub struct FileOutcome {
 /// Check the request and gather the pipeline's inputs. Refuses a file
 /// outside the workspace (after resolving symlinks and `..`).
 pub fn prepare(request: FileRequest, index: Option<&WorkspaceIndex>) -> Result<Prepared, String> {
-    let FileRequest { pipeline, block, workspace, path, text, selection, analysis, mut inputs } = request;
+    let FileRequest { pipeline, block, workspace, path, text, selection, analysis, mut inputs, buffers } = request;
     let root = resolve_inside(&workspace, Path::new(""))?;
     let real_path = resolve_inside(&root, &path)?;
     let original = match text {
@@ -122,7 +130,9 @@ pub fn prepare(request: FileRequest, index: Option<&WorkspaceIndex>) -> Result<P
     } else {
         String::new()
     };
-    let test_file = resolve_inside(&root, Path::new(&editor::test_path(&display_path))).ok().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let test_file = resolve_inside(&root, Path::new(&editor::test_path(&display_path)))
+        .ok()
+        .and_then(|path| buffers.get(&path).cloned().or_else(|| std::fs::read_to_string(path).ok()));
     let project = index.map(|index| project_variables(index, &real_path, selection.clone())).unwrap_or_default();
     let context = EditorContext {
         file: original.clone(),
@@ -130,13 +140,13 @@ pub fn prepare(request: FileRequest, index: Option<&WorkspaceIndex>) -> Result<P
         language: if is_elixir { "elixir".into() } else { "text".into() },
         path: display_path.clone(),
         diagnostics,
-        test_file,
+        test_file: test_file.clone().unwrap_or_default(),
         project,
     };
     for (name, value) in editor::inputs(&block, &context)? {
         inputs.insert(name, value);
     }
-    Ok(Prepared { block, pipeline, root, real_path, display_path, original, selection, inputs, analysis })
+    Ok(Prepared { block, pipeline, root, real_path, display_path, original, selection, inputs, test_file, analysis })
 }
 
 /// What a prompt may spend on project context, in tokens (about 4 bytes each).
@@ -188,6 +198,12 @@ pub async fn run(prepared: &Prepared, mut options: RunOptions, events: EventSink
     let result = run::run_checked(&prepared.pipeline, options, events, &usable).await.map_err(|e| FileRunError { run_id: None, message: e.to_string() })?;
     let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
     let concluded = conclude(prepared, &answer, result.invocation.clone());
+    if concluded.is_err() {
+        // Never served again from the cache: the next run asks anew.
+        if let Some(dir) = cache_dir(&prepared.root) {
+            run::cache::evict(&dir, &answer);
+        }
+    }
     if let (Err(error), Some(store)) = (&concluded, store) {
         // An answer that cannot be used is a failure of the prompt that asked for it.
         let marked = store.lock().map_err(|_| "the store's lock is poisoned".to_string()).and_then(|mut s| s.mark_unusable(&result.invocation, &error.message));
@@ -230,8 +246,7 @@ fn propose_edit(prepared: &Prepared, answer: &str) -> Result<(ProposedEdit, Vec<
         WritesTo::TestFile => {
             let test = editor::test_path(&prepared.display_path);
             let real = resolve_inside(&prepared.root, Path::new(&test)).map_err(|refused| Unusable { message: refused.to_string(), repair: String::new() })?;
-            let existing = std::fs::read_to_string(&real).unwrap_or_default();
-            (real, test, existing)
+            (real, test, prepared.test_file.clone().unwrap_or_default())
         }
     };
     let scope = match (&prepared.selection, prepared.block.writes_to) {
@@ -245,14 +260,23 @@ fn propose_edit(prepared: &Prepared, answer: &str) -> Result<(ProposedEdit, Vec<
         let repair = "Your answer left the code as it was; please answer again with the changed file in a single ```elixir block.".to_string();
         return Err(Unusable { message: "the pipeline proposes no change".into(), repair });
     }
+    let refused = |refusal: String| Unusable {
+        repair: format!("Your rewrite could not be used: {refusal}. Please answer again with the whole corrected file in a single ```elixir block."),
+        message: refusal,
+    };
     let verification = if elixir::is_elixir_path(&display_path) {
         let analysis = AnalysisOptions { path: Some(display_path.clone()), ..prepared.analysis.clone() };
-        let checked = verify::verify(&before, &after, &analysis, prepared.block.may_change_api);
-        Some(checked.map_err(|refusal| Unusable { repair: format!("Your rewrite could not be used: {refusal}. Please answer again with the whole corrected file in a single ```elixir block."), message: refusal.to_string() })?)
+        let checked = verify::verify(&before, &after, &analysis, prepared.block.may_change_api).map_err(|refusal| refused(refusal.to_string()))?;
+        // tree-sitter is lenient where the compiler is not: ask Elixir too, when it is here.
+        if let Some(message) = elixir_oracle::breaks(&before, &after) {
+            return Err(refused(format!("Elixir's parser rejects the proposed code ({message}); nothing was changed")));
+        }
+        Some(checked)
     } else {
         None
     };
-    Ok((ProposedEdit { creates: !path.exists(), path, display_path, before, after, verification }, rewrite.notes))
+    let creates = !path.exists() && !(prepared.block.writes_to == WritesTo::TestFile && prepared.test_file.is_some());
+    Ok((ProposedEdit { creates, path, display_path, before, after, verification }, rewrite.notes))
 }
 
 /// The user rejected the answer: the next run must not be served it from

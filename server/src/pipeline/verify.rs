@@ -8,9 +8,8 @@ use std::fmt;
 
 use tree_sitter::Node;
 
-use crate::elixir::modules::module_def;
 use crate::elixir::parser::with_parser;
-use crate::elixir::syntax::{self, call_name, text};
+use crate::elixir::syntax::{self, call_name, function_def, text};
 use crate::elixir::{self as analysis, syntax_errors, AnalysisOptions};
 use crate::finding::{Finding, Severity};
 
@@ -79,22 +78,30 @@ pub fn verify(before: &str, after: &str, options: &AnalysisOptions, may_change_a
             return Err(Refusal::LostApi(lost));
         }
     }
-    let warnings = |findings: Vec<Finding>| {
-        let mut counts = BTreeMap::<String, usize>::new();
+    // Each warning is told apart by its rule and the code on its line, so
+    // a warning moved elsewhere is one fixed and one added; suppression
+    // comments are looked through: hiding a warning does not fix it.
+    let options = AnalysisOptions { keep_suppressed: true, ..options.clone() };
+    let warnings = |source: &str, findings: Vec<Finding>| {
+        let mut counts = BTreeMap::<(String, String), usize>::new();
         for finding in findings.into_iter().filter(|f| f.severity != Severity::Error) {
-            *counts.entry(finding.code.to_string()).or_default() += 1;
+            let line_start = source[..finding.range.start].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = source[finding.range.start..].find('\n').map_or(source.len(), |i| finding.range.start + i);
+            let line = source[line_start..line_end].trim().to_string();
+            *counts.entry((finding.code.to_string(), line)).or_default() += 1;
         }
         counts
     };
-    let was = warnings(analysis::analyze(before, &before_tree, options));
-    let now = warnings(analysis::analyze(after, &after_tree, options));
+    let was = warnings(before, analysis::analyze(before, &before_tree, &options));
+    let now = warnings(after, analysis::analyze(after, &after_tree, &options));
     let mut verification = Verification::default();
-    for code in was.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
-        let (old, new) = (was.get(code).copied().unwrap_or(0), now.get(code).copied().unwrap_or(0));
+    for key in was.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
+        let (old, new) = (was.get(key).copied().unwrap_or(0), now.get(key).copied().unwrap_or(0));
+        let code = key.0.clone();
         if old > new {
-            verification.fixed.insert(code.clone(), old - new);
+            *verification.fixed.entry(code).or_default() += old - new;
         } else if new > old {
-            verification.added.insert(code.clone(), new - old);
+            *verification.added.entry(code).or_default() += new - old;
         }
     }
     Ok(verification)
@@ -109,48 +116,75 @@ pub fn public_api(source: &str) -> BTreeSet<String> {
 
 fn public_api_of(source: &str, root: Node) -> BTreeSet<String> {
     let mut api = BTreeSet::new();
-    for statement in syntax::named_children(root) {
-        collect_module(statement, source, "", &mut api);
+    let mut setups = BTreeMap::<String, usize>::new();
+    // Depth-first with an explicit stack (real code nests deeply); each
+    // node carries the name of the module (and `describe`) it is in.
+    let mut stack: Vec<(Node, String)> = vec![(root, String::new())];
+    while let Some((node, scope)) = stack.pop() {
+        let inner = match definition(node, source, &scope) {
+            Some(Definition::Scope(name)) => {
+                api.insert(name.clone());
+                name
+            }
+            Some(Definition::Describe(name)) => name,
+            Some(Definition::Api(keys)) => {
+                api.extend(keys);
+                scope.clone()
+            }
+            Some(Definition::Setup) => {
+                let count = setups.entry(scope.clone()).or_default();
+                *count += 1;
+                api.insert(format!("{scope} setup #{count}"));
+                scope.clone()
+            }
+            None => scope.clone(),
+        };
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev().map(|child| (child, inner.clone())));
     }
     api
 }
 
-fn collect_module(node: Node, source: &str, prefix: &str, api: &mut BTreeSet<String>) {
-    let Some(module) = module_def(node, source) else { return };
-    let name = if prefix.is_empty() { module.name.clone() } else { format!("{prefix}.{}", module.name) };
-    api.insert(name.clone());
-    for function in module.functions.iter().filter(|f| f.def.is_public()) {
-        let defaults = function.def.params.iter().filter(|p| is_default(**p)).count();
-        let arity = function.def.arity();
-        for arity in arity - defaults..=arity {
-            api.insert(format!("{name}.{}/{arity}", function.def.name));
-        }
-    }
-    for statement in &module.statements {
-        if let Some((function, arity)) = delegated(*statement, source) {
-            api.insert(format!("{name}.{function}/{arity}"));
-        }
-        collect_tests(*statement, source, &name, api);
-        collect_module(*statement, source, &name, api);
-    }
+/// What a node defines that a rewrite must keep.
+enum Definition {
+    /// A module, protocol or implementation: its name, the scope inside it.
+    Scope(String),
+    /// An ExUnit `describe`: the scope inside it, not itself kept.
+    Describe(String),
+    /// Public functions, macros, guards, delegations, tests, doctests.
+    Api(Vec<String>),
+    Setup,
 }
 
-/// ExUnit tests count as API too: a rewrite never deletes a test.
-fn collect_tests(node: Node, source: &str, prefix: &str, api: &mut BTreeSet<String>) {
-    let Some(name) = call_name(node, source) else { return };
-    let title = syntax::written_arguments(node).first().filter(|a| a.kind() == "string").map(|a| text(*a, source).to_string());
-    match (name.function, title) {
-        ("test", Some(title)) if name.module.is_none() => {
-            api.insert(format!("{prefix} test {title}"));
+fn definition(node: Node, source: &str, scope: &str) -> Option<Definition> {
+    let name = call_name(node, source).filter(|n| n.module.is_none())?;
+    let arguments = syntax::written_arguments(node);
+    let first = arguments.first().copied();
+    let joined = |inner: &str| if scope.is_empty() { inner.to_string() } else { format!("{scope}.{inner}") };
+    let written = |n: Node| text(n, source).split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(match name.function {
+        "defmodule" | "defprotocol" => Definition::Scope(joined(text(first?, source))),
+        "defimpl" => Definition::Scope(joined(&format!("impl {}", arguments.iter().map(|a| written(*a)).collect::<Vec<_>>().join(", ")))),
+        "describe" if first?.kind() == "string" => Definition::Describe(format!("{scope} {}", text(first?, source))),
+        "test" | "property" if first?.kind() == "string" => Definition::Api(vec![format!("{scope} {} {}", name.function, text(first?, source))]),
+        "doctest" => Definition::Api(vec![format!("{scope} doctest {}", written(first?))]),
+        "setup" | "setup_all" => Definition::Setup,
+        "defdelegate" => {
+            let (function, arity) = delegated(node, source)?;
+            Definition::Api(vec![format!("{scope}.{function}/{arity}")])
         }
-        ("describe", Some(title)) if name.module.is_none() => {
-            let inner = format!("{prefix} {title}");
-            for statement in syntax::do_block(node).map(syntax::statements).unwrap_or_default() {
-                collect_tests(statement, source, &inner, api);
+        "def" | "defmacro" | "defguard" => Definition::Api(match function_def(node, source) {
+            Some(def) if def.keyword == "def" || def.keyword == "defmacro" => {
+                let defaults = def.params.iter().filter(|p| is_default(**p)).count();
+                let arity = def.arity();
+                (arity - defaults..=arity).map(|arity| format!("{scope}.{}/{arity}", def.name)).collect()
             }
-        }
-        _ => {}
-    }
+            // Heads we do not model (operators, `unquote`, guards): kept as written.
+            _ => vec![format!("{scope} {} {}", name.function, written(first?))],
+        }),
+        _ => return None,
+    })
 }
 
 /// `a \\ 1`: a parameter with a default value.
@@ -231,6 +265,42 @@ end
     fn an_edit_that_breaks_the_syntax_is_refused() {
         let after = WORKER.replace("def init(state), do: {:ok, state}", "def init(state) do {:ok, state}");
         assert!(matches!(verify(WORKER, &after, &AnalysisOptions::default(), false), Err(Refusal::SyntaxErrors { .. })));
+    }
+
+    #[test]
+    fn a_moved_warning_is_one_fixed_and_one_added_and_hiding_one_fixes_nothing() {
+        let moved = WORKER
+            .replace("GenServer.call(server, :fetch, :infinity)", "GenServer.call(server, :fetch)")
+            .replace("  defp helper(x), do: x", "  defp helper(x), do: GenServer.call(x, :helper, :infinity)");
+        let verification = verify(WORKER, &moved, &AnalysisOptions::default(), false).unwrap();
+        assert_eq!((verification.fixed_count(), verification.added_count()), (1, 1), "{verification:?}");
+        let hidden = format!("# elexirion:disable-file\n{WORKER}");
+        let verification = verify(WORKER, &hidden, &AnalysisOptions::default(), false).unwrap();
+        assert_eq!((verification.fixed_count(), verification.added_count()), (0, 0), "{verification:?}");
+    }
+
+    #[test]
+    fn guards_operators_protocols_and_conditional_defs_are_api_too() {
+        let before = "defmodule Shapes do\n  defguard is_key(k) when is_atom(k)\n  def left ~> right, do: {left, right}\n  if Mix.env() == :test do\n    def debug(x), do: x\n  end\n  for name <- [:alpha, :beta], do: def(unquote(name)(), do: unquote(name))\nend\n\ndefprotocol Shapes.Shape do\n  def area(shape)\nend\n\ndefimpl String.Chars, for: Shapes do\n  def to_string(_), do: \"shapes\"\nend\n";
+        for (removed, lost) in [
+            ("  defguard is_key(k) when is_atom(k)\n", "is_key"),
+            ("  def left ~> right, do: {left, right}\n", "~>"),
+            ("    def debug(x), do: x\n", "debug/1"),
+            ("  def area(shape)\n", "area/1"),
+        ] {
+            let refusal = verify(before, &before.replace(removed, ""), &AnalysisOptions::default(), false).unwrap_err();
+            assert!(matches!(&refusal, Refusal::LostApi(names) if names.iter().any(|n| n.contains(lost))), "{removed}: {refusal:?}");
+        }
+        let without_impl = before.split("defimpl").next().unwrap().to_string();
+        assert!(matches!(verify(before, &without_impl, &AnalysisOptions::default(), false), Err(Refusal::LostApi(_))));
+    }
+
+    #[test]
+    fn doctests_properties_setups_and_generated_tests_are_kept() {
+        let before = "defmodule App.WorkerTest do\n  use ExUnit.Case\n  doctest App.Worker\n\n  setup do\n    :ok\n  end\n\n  for k <- [:x, :y] do\n    test \"roundtrip #{k}\" do\n      assert true\n    end\n  end\n\n  property \"anything\" do\n    assert true\n  end\nend\n";
+        for removed in ["  doctest App.Worker\n", "  setup do\n    :ok\n  end\n", "    test \"roundtrip #{k}\" do\n      assert true\n    end\n", "  property \"anything\" do\n    assert true\n  end\n"] {
+            assert!(matches!(verify(before, &before.replace(removed, ""), &AnalysisOptions::default(), false), Err(Refusal::LostApi(_))), "{removed}");
+        }
     }
 
     #[test]
