@@ -516,3 +516,26 @@ async fn generated_tests_are_made_against_the_open_test_buffer_and_keep_its_unsa
     let prompt = server.requests().last().unwrap().json()["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_string();
     assert!(prompt.contains("typed, not saved"), "the model saw the buffer: {prompt}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suggestion_that_breaks_the_code_or_its_api_is_not_offered() {
+    static SCRIPT: &[(&str, &str)] = &[(
+        "Review the Elixir file",
+        "{\"findings\": [{\"rule\": \"unbalanced\", \"message\": \"m\", \"line\": 7, \"snippet\": \"def init(state), do: {:ok, state}\", \"suggestion\": \"def init(state), do: {:ok, state\"}, {\"rule\": \"private\", \"message\": \"m\", \"line\": 4, \"snippet\": \"def fetch(server)\", \"suggestion\": \"defp fetch(server)\"}]}",
+    )];
+    let server = model(SCRIPT, Duration::ZERO).await;
+    let workspace = new_workspace(&server.url);
+    let mut client = start(&workspace, false);
+    let offered = actions(&mut client, &workspace.uri);
+    let id = run(&mut client, action(&offered, "Review OTP design (AI)"));
+    client.answer_request("window/workDoneProgress/create", Value::Null);
+    assert_eq!(client.response_to(id)["result"]["count"], 2);
+    for line in [3, 6] {
+        let fixes = client.request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": workspace.uri }, "range": support::range([line, 2], [line, 20]), "context": { "diagnostics": [], "only": ["quickfix"] } }),
+        );
+        let titles: Vec<String> = fixes.as_array().cloned().unwrap_or_default().iter().filter_map(|f| f["title"].as_str().map(str::to_string)).collect();
+        assert!(!titles.iter().any(|t| t == "Apply the suggestion of otp_review"), "line {line}: {titles:?}");
+    }
+}

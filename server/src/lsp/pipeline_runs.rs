@@ -130,8 +130,15 @@ pub fn suggestion_fixes(state: &State, uri: &Uri, range: lsp::Range) -> Vec<Code
         .filter_map(|item| {
             let suggestion = item.finding.suggestion.clone()?;
             let anchored = outcome::anchor(vec![item.finding.clone()], &source).remove(0);
-            let touches = anchored.anchored && anchored.range.start <= requested.end && requested.start <= anchored.range.end;
-            touches.then(|| {
+            let touches = by_snippet(anchored.how) && anchored.range.start <= requested.end && requested.start <= anchored.range.end;
+            if !touches {
+                return None;
+            }
+            // A model's suggestion passes the checks any AI edit passes, or is not offered.
+            let mut after = source.clone();
+            after.replace_range(anchored.range.clone(), &suggestion);
+            let checked = crate::pipeline::verify::verify(&source, &after, &state.analysis_options(uri), false);
+            checked.is_ok().then(|| {
                 let edit = TextEdit { range: convert::lsp_range(&text, &anchored.range, encoding), new_text: suggestion };
                 CodeActionOrCommand::CodeAction(CodeAction {
                     title: format!("Apply the suggestion of {}", item.pipeline),
