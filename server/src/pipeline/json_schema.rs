@@ -21,7 +21,7 @@ fn object(fields: &[Field]) -> Value {
     for field in fields {
         let mut property = shape(&field.shape);
         let note = if field.support == Support::NotRun { " (documented by pipeline_ex, not run)" } else { "" };
-        property["description"] = json!(format!("{}{note}", field.doc));
+        describe(&mut property, &format!("{}{note}", field.doc));
         properties.insert(field.name.to_string(), property);
     }
     let required: Vec<&str> = fields.iter().filter(|f| f.need == Need::Required).map(|f| f.name).collect();
@@ -45,42 +45,44 @@ fn shape(shape: &Shape) -> Value {
     }
 }
 
+/// `description` for plain-text clients, and the same text as
+/// `markdownDescription`: yaml-language-server shows `description` as plain
+/// text, backticks and all, and renders Markdown only from the latter.
+fn describe(target: &mut Value, text: &str) {
+    target["description"] = json!(text);
+    target["markdownDescription"] = json!(text);
+}
+
 /// A step: `type` picks the fields (if/then per step type).
 fn step() -> Value {
-    let common = object(schema::COMMON_STEP_FIELDS);
     let types: Vec<&str> = schema::STEP_TYPES.iter().map(|t| t.name).collect();
-    let mut base = common.clone();
-    base["properties"]["type"] = json!({ "enum": types, "description": "What the step does." });
-    let variants: Vec<Value> = schema::STEP_TYPES
-        .iter()
-        .map(|step_type| {
-            let own = object(step_type.fields);
-            json!({
-                "if": { "properties": { "type": { "const": step_type.name } } },
-                "then": { "properties": own["properties"], "required": own["required"], "description": step_type.doc },
-            })
-        })
-        .collect();
-    base["allOf"] = Value::Array(variants);
+    let mut base = object(schema::COMMON_STEP_FIELDS);
+    base["properties"]["type"] = json!({ "enum": types });
+    describe(&mut base["properties"]["type"], "What the step does.");
+    base["allOf"] = schema::STEP_TYPES.iter().map(|t| variant(t.name, t.doc, t.fields)).collect();
     base
 }
 
 fn prompt_item() -> Value {
     let types: Vec<&str> = schema::PROMPT_ITEMS.iter().map(|t| t.name).collect();
-    let variants: Vec<Value> = schema::PROMPT_ITEMS
-        .iter()
-        .map(|item| {
-            let own = object(item.fields);
-            json!({
-                "if": { "properties": { "type": { "const": item.name } } },
-                "then": { "properties": own["properties"], "required": own["required"], "description": item.doc },
-            })
-        })
-        .collect();
+    let variants: Vec<Value> = schema::PROMPT_ITEMS.iter().map(|t| variant(t.name, t.doc, t.fields)).collect();
     json!({
         "type": "object",
         "properties": { "type": { "enum": types } },
         "required": ["type"],
         "allOf": variants,
+    })
+}
+
+/// If `type` is `name`, these fields. The `if` requires `type`: an `if` on
+/// `properties` alone holds when `type` is absent, and every variant's
+/// required keys would then be reported on a mapping that lacks `type`.
+fn variant(name: &str, doc: &str, fields: &[Field]) -> Value {
+    let own = object(fields);
+    let mut then = json!({ "properties": own["properties"], "required": own["required"] });
+    describe(&mut then, doc);
+    json!({
+        "if": { "properties": { "type": { "const": name } }, "required": ["type"] },
+        "then": then,
     })
 }

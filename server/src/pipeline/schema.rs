@@ -460,12 +460,21 @@ pub const STEP_TYPES: &[StepType] = &[
     },
     StepType {
         name: "file_ops",
-        doc: "File operations in the workspace: copy, move, delete, validate, list, convert.",
+        doc: "File operations in the workspace: copy, move, delete, validate, list, convert, stream_copy, stream_process.",
         fields: &[
             needed(
                 "operation",
                 "The operation.",
-                Shape::Enum(&[choice("copy", ""), choice("move", ""), choice("delete", ""), choice("validate", ""), choice("list", ""), choice("convert", "")]),
+                Shape::Enum(&[
+                    choice("copy", ""),
+                    choice("move", ""),
+                    choice("delete", ""),
+                    choice("validate", ""),
+                    choice("list", ""),
+                    choice("convert", ""),
+                    choice("stream_copy", "Copy `source` to `destination` in chunks, for large files."),
+                    choice("stream_process", "Apply a line `processor` (uppercase, lowercase, trim, replace) to `source`, streamed."),
+                ]),
             ),
             field("source", "File or glob the operation reads.", Shape::Either(&[Shape::String, Shape::List(&Shape::String)])),
             field("destination", "Where results go.", Shape::String),
