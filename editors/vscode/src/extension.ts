@@ -17,7 +17,7 @@ import { DOCUMENT_SELECTOR } from "./documents";
 import { pipelineOf, runMessage } from "./outcome";
 import { formatPrompt, OptimizedPrompt, StepRef, stepAtLine } from "./prompt";
 import { nextRestartDelay } from "./restart";
-import { resolveServer } from "./server";
+import { bundledServerPath, describeResolution, resolveServer } from "./server";
 import { KEY_VARIABLES, serverEnvironment, serverSettings } from "./settings";
 
 let client: LanguageClient | undefined;
@@ -30,6 +30,21 @@ function isExecutable(file: string): boolean {
     return fs.statSync(file).isFile();
   } catch {
     return false;
+  }
+}
+
+/** A bundled binary that lost its executable bit on the way (an unzip that drops modes) gets it back. */
+function makeBundledExecutable(context: vscode.ExtensionContext): void {
+  if (process.platform === "win32") {
+    return;
+  }
+  const bundled = context.asAbsolutePath(bundledServerPath(process.platform));
+  try {
+    if (fs.statSync(bundled).isFile() && !isExecutable(bundled)) {
+      fs.chmodSync(bundled, 0o755);
+    }
+  } catch {
+    // No bundled binary (the universal package), or it cannot be changed: resolveServer goes on to PATH.
   }
 }
 
@@ -59,18 +74,22 @@ function showRunResult(args: unknown[] | undefined, result: unknown): void {
 
 async function start(context: vscode.ExtensionContext): Promise<void> {
   const configuration = vscode.workspace.getConfiguration("elexirion");
+  makeBundledExecutable(context);
   const resolved = resolveServer(configuration.get<string>("server.path"), {
     pathVariable: process.env.PATH,
     platform: process.platform,
     isExecutable,
+    asAbsolutePath: (relative) => context.asAbsolutePath(relative),
   });
   if ("error" in resolved) {
+    output.appendLine(resolved.error);
     const choice = await vscode.window.showErrorMessage(resolved.error, "Open settings");
     if (choice) {
       await vscode.commands.executeCommand("workbench.action.openSettings", "elexirion.server.path");
     }
     return;
   }
+  output.appendLine(describeResolution(resolved));
   const env = serverEnvironment(process.env, await apiKeys(context), configuration.get<string>("log.level") ?? "info");
   const serverOptions: ServerOptions = { command: resolved.command, args: ["serve"], options: { env } };
   const clientOptions: LanguageClientOptions = {

@@ -9,27 +9,62 @@ import { isPipelinePath } from "../documents";
 import { pipelineOf, runMessage } from "../outcome";
 import { formatPrompt, stepAtLine } from "../prompt";
 import { MAX_CRASHES, nextRestartDelay, WINDOW_MS } from "../restart";
-import { resolveServer } from "../server";
+import { bundledServerPath, describeResolution, resolveServer } from "../server";
 import { CLIENT_ONLY, MAPPING, serverEnvironment, serverSettings } from "../settings";
 
-const env = (executables: string[], pathVariable = "/usr/bin:/opt/elexirion/bin") => ({
-  pathVariable,
+const EXTENSION = "/home/me/.vscode/extensions/elexirion.elexirion-0.1.0-linux-x64";
+
+/** An environment on Linux; `extension: null` for one without asAbsolutePath. */
+const env = (executables: string[], extension: string | null = EXTENSION) => ({
+  pathVariable: "/usr/bin:/opt/elexirion/bin",
   platform: "linux" as NodeJS.Platform,
   isExecutable: (file: string) => executables.includes(file),
+  asAbsolutePath: extension === null ? undefined : (relative: string) => path.posix.join(extension, relative),
 });
 
-test("the configured path wins when it is executable", () => {
-  assert.deepEqual(resolveServer("/home/me/elexirion", env(["/home/me/elexirion", "/usr/bin/elexirion"])), { command: "/home/me/elexirion" });
-  const missing = resolveServer("/nowhere/elexirion", env(["/usr/bin/elexirion"]));
-  assert.ok("error" in missing && missing.error.includes("/nowhere/elexirion"));
+test("the configured path wins over the bundled binary and PATH when it is executable", () => {
+  const all = ["/home/me/elexirion", `${EXTENSION}/server/elexirion`, "/usr/bin/elexirion"];
+  assert.deepEqual(resolveServer("/home/me/elexirion", env(all)), { command: "/home/me/elexirion", source: "setting" });
+  const missing = resolveServer("/nowhere/elexirion", env(all));
+  assert.ok("error" in missing && missing.error.includes("/nowhere/elexirion"), "a wrong setting is reported, not replaced");
+});
+
+test("with no setting, the binary bundled in the extension comes before PATH", () => {
+  const all = [`${EXTENSION}/server/elexirion`, "/usr/bin/elexirion"];
+  assert.deepEqual(resolveServer("", env(all)), { command: `${EXTENSION}/server/elexirion`, source: "bundled" });
+  assert.deepEqual(resolveServer(undefined, env(all)), { command: `${EXTENSION}/server/elexirion`, source: "bundled" });
+  assert.deepEqual(resolveServer("  ", env(all)), { command: `${EXTENSION}/server/elexirion`, source: "bundled" });
 });
 
 test("otherwise the first elexirion on PATH, else a message saying what to do", () => {
-  assert.deepEqual(resolveServer("", env(["/opt/elexirion/bin/elexirion"])), { command: "/opt/elexirion/bin/elexirion" });
+  assert.deepEqual(resolveServer("", env(["/opt/elexirion/bin/elexirion"])), { command: "/opt/elexirion/bin/elexirion", source: "path" });
+  assert.deepEqual(resolveServer("", env(["/opt/elexirion/bin/elexirion"], null)), { command: "/opt/elexirion/bin/elexirion", source: "path" });
   const none = resolveServer(undefined, env([]));
   assert.ok("error" in none && none.error.includes("cargo install --path server") && none.error.includes("elexirion.server.path"));
-  const windows = resolveServer("", { pathVariable: "C:\\tools", platform: "win32", isExecutable: (f) => f.endsWith("elexirion.exe") });
-  assert.ok("command" in windows && windows.command.endsWith("elexirion.exe"));
+});
+
+test("on Windows the binary is elexirion.exe, bundled and on PATH", () => {
+  assert.equal(bundledServerPath("win32"), "server/elexirion.exe");
+  assert.equal(bundledServerPath("linux"), "server/elexirion");
+  assert.equal(bundledServerPath("darwin"), "server/elexirion");
+  const extension = "C:\\Users\\me\\.vscode\\extensions\\elexirion-win32-x64";
+  const windows = (executables: (f: string) => boolean) => ({
+    pathVariable: "C:\\tools;C:\\bin",
+    platform: "win32" as NodeJS.Platform,
+    isExecutable: executables,
+    asAbsolutePath: (relative: string) => path.win32.join(extension, relative),
+  });
+  assert.deepEqual(resolveServer("", windows((f) => f.endsWith("elexirion.exe"))), { command: `${extension}\\server\\elexirion.exe`, source: "bundled" });
+  const onPath = resolveServer("", windows((f) => f.startsWith("C:\\tools") && f.endsWith("elexirion.exe")));
+  assert.ok("command" in onPath && onPath.source === "path" && onPath.command.endsWith("elexirion.exe"));
+  const noExe = resolveServer("", windows((f) => !f.endsWith(".exe")));
+  assert.ok("error" in noExe, "on Windows only elexirion.exe is a server");
+});
+
+test("the output channel says which server is used and where it is", () => {
+  assert.equal(describeResolution({ command: "/x/server/elexirion", source: "bundled" }), "Using the elexirion server bundled with the extension: /x/server/elexirion");
+  assert.match(describeResolution({ command: "/home/me/elexirion", source: "setting" }), /elexirion\.server\.path: \/home\/me\/elexirion$/);
+  assert.match(describeResolution({ command: "/usr/bin/elexirion", source: "path" }), /PATH: \/usr\/bin\/elexirion$/);
 });
 
 test("only settings the user set are sent, under the server's names", () => {
