@@ -13,12 +13,16 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use elexirion::check;
 use elexirion::document::{Document, DocumentKind, PositionEncoding, TextChange, TextPosition};
 use elexirion::elixir::{self, parser::ElixirParser, AnalysisOptions};
 use rayon::prelude::*;
+
+#[path = "support/timing.rs"]
+mod timing;
+use timing::ms;
 
 /// A GenServer-shaped module of about 50 lines, numbered so that every copy
 /// differs; with `case_last`, its last function ends in a `case` block.
@@ -88,24 +92,9 @@ fn elixir_file(lines: usize, case_last: bool) -> String {
     text
 }
 
-/// Median and 95th percentile of `runs` timed calls.
-fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..runs.min(5) {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    (times[runs / 2], times[runs * 95 / 100])
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+/// [`timing::measure`] with this bench's warm-up.
+fn measure(runs: usize, f: impl FnMut()) -> (Duration, Duration) {
+    timing::measure(runs.min(5), runs, f)
 }
 
 fn main() {

@@ -8,12 +8,16 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use elexirion::check;
 use elexirion::elixir::parser::with_parser;
 use elexirion::index::WorkspaceIndex;
 use rayon::prelude::*;
+
+#[path = "support/timing.rs"]
+mod timing;
+use timing::ms;
 
 /// A module of about 50 lines that aliases and calls its neighbours.
 fn module(n: usize, modules: usize) -> String {
@@ -81,28 +85,16 @@ fn generate(dir: &Path, lines: usize) {
     std::fs::write(dir.join("lib/bench/application.ex"), application).unwrap();
 }
 
-/// Median and 95th percentile of `runs` timed calls.
-fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    (times[runs / 2], times[(runs * 95 / 100).min(runs - 1)])
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
 /// Resident memory of this process, from /proc (Linux only).
 fn rss_kib() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// [`timing::measure`] with this bench's warm-up.
+fn measure(runs: usize, f: impl FnMut()) -> (Duration, Duration) {
+    timing::measure(0, runs, f)
 }
 
 fn main() {

@@ -8,12 +8,16 @@
 //! are well under a millisecond.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use elexirion::document::{Document, DocumentKind, PositionEncoding, TextChange, TextPosition};
 use elexirion::elixir::highlight::highlights;
 use elexirion::lsp::semantic_tokens::{diff, encode};
 use tower_lsp_server::ls_types::SemanticToken;
+
+#[path = "support/timing.rs"]
+mod timing;
+use timing::ms;
 
 /// A module of about 40 lines with every kind of token, numbered so that
 /// every copy differs.
@@ -73,26 +77,6 @@ fn elixir_file(lines: usize) -> String {
     text
 }
 
-/// Median and 95th percentile of `runs` timed calls.
-fn measure(runs: usize, mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..runs.min(5) {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    (times[runs / 2], times[runs * 95 / 100])
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
 /// What a request costs once the tree is current: copy the text out,
 /// highlight, encode.
 fn tokens(document: &mut Document) -> Vec<SemanticToken> {
@@ -101,6 +85,11 @@ fn tokens(document: &mut Document) -> Vec<SemanticToken> {
     document.keep_tree(&snapshot);
     let source = snapshot.text.to_string();
     encode(&source, &highlights(&source, snapshot.tree().unwrap()), PositionEncoding::Utf16, false)
+}
+
+/// [`timing::measure`] with this bench's warm-up.
+fn measure(runs: usize, f: impl FnMut()) -> (Duration, Duration) {
+    timing::measure(runs.min(5), runs, f)
 }
 
 fn main() {

@@ -4,11 +4,14 @@
 //! `cargo bench --bench verify` prints the figures.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
 use elexirion::elixir::AnalysisOptions;
 use elexirion::pipeline::answer::read_rewrite;
 use elexirion::pipeline::verify::verify;
+
+#[path = "support/timing.rs"]
+mod timing;
+use timing::ms;
 
 /// A module of `functions` GenServer-style clauses: about 5 lines each.
 fn module(functions: usize) -> String {
@@ -22,17 +25,10 @@ fn module(functions: usize) -> String {
     text
 }
 
-fn measure(label: &str, runs: usize, mut work: impl FnMut()) {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let started = Instant::now();
-            work();
-            started.elapsed()
-        })
-        .collect();
-    times.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("{label}: median {:.2} ms, p95 {:.2} ms ({runs} runs)", ms(times[runs / 2]), ms(times[runs * 95 / 100]));
+/// Time `work` and print its median and 95th percentile.
+fn measure(label: &str, runs: usize, work: impl FnMut()) {
+    let (median, p95) = timing::measure(0, runs, work);
+    println!("{label}: median {}, p95 {} ({runs} runs)", ms(median), ms(p95));
 }
 
 fn main() {
