@@ -66,8 +66,14 @@ impl fmt::Display for Refusal {
 pub fn verify(before: &str, after: &str, options: &AnalysisOptions, may_change_api: bool) -> Result<Verification, Refusal> {
     let before_tree = with_parser(|p| p.parse_str(before, None));
     let after_tree = with_parser(|p| p.parse_revision(before, &before_tree, after));
-    let errors = |source: &str, tree| syntax_errors::syntax_errors(source, tree).len();
-    let (errors_before, errors_after) = (errors(before, &before_tree), errors(after, &after_tree));
+    // One analysis of each text serves every check: its syntax errors
+    // (EXR000) and its warnings. Suppression comments are looked through:
+    // hiding a warning does not fix it.
+    let options = AnalysisOptions { keep_suppressed: true, ..options.clone() };
+    let found_before = analysis::analyze(before, &before_tree, &options);
+    let found_after = analysis::analyze(after, &after_tree, &options);
+    let errors = |found: &[Finding]| found.iter().filter(|f| f.code == syntax_errors::CODE).count();
+    let (errors_before, errors_after) = (errors(&found_before), errors(&found_after));
     if errors_after > errors_before {
         return Err(Refusal::SyntaxErrors { before: errors_before, after: errors_after });
     }
@@ -79,9 +85,7 @@ pub fn verify(before: &str, after: &str, options: &AnalysisOptions, may_change_a
         }
     }
     // Each warning is told apart by its rule and the code on its line, so
-    // a warning moved elsewhere is one fixed and one added; suppression
-    // comments are looked through: hiding a warning does not fix it.
-    let options = AnalysisOptions { keep_suppressed: true, ..options.clone() };
+    // a warning moved elsewhere is one fixed and one added.
     let warnings = |source: &str, findings: Vec<Finding>| {
         let mut counts = BTreeMap::<(String, String), usize>::new();
         for finding in findings.into_iter().filter(|f| f.severity != Severity::Error) {
@@ -92,8 +96,8 @@ pub fn verify(before: &str, after: &str, options: &AnalysisOptions, may_change_a
         }
         counts
     };
-    let was = warnings(before, analysis::analyze(before, &before_tree, &options));
-    let now = warnings(after, analysis::analyze(after, &after_tree, &options));
+    let was = warnings(before, found_before);
+    let now = warnings(after, found_after);
     let mut verification = Verification::default();
     for key in was.keys().chain(now.keys()).collect::<BTreeSet<_>>() {
         let (old, new) = (was.get(key).copied().unwrap_or(0), now.get(key).copied().unwrap_or(0));
@@ -158,7 +162,9 @@ enum Definition {
 }
 
 fn definition(node: Node, source: &str, scope: &str) -> Option<Definition> {
-    let name = call_name(node, source).filter(|n| n.module.is_none())?;
+    const DEFINING: &[&str] = &["defmodule", "defprotocol", "defimpl", "describe", "test", "property", "doctest", "setup", "setup_all", "defdelegate", "def", "defmacro", "defguard"];
+    let name = call_name(node, source).filter(|n| n.is_local(DEFINING))?;
+    // Asked of every call in the file: its arguments only once it defines something.
     let arguments = syntax::written_arguments(node);
     let first = arguments.first().copied();
     let joined = |inner: &str| if scope.is_empty() { inner.to_string() } else { format!("{scope}.{inner}") };
