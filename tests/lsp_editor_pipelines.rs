@@ -21,7 +21,8 @@ struct Workspace {
 
 fn new_workspace(model_url: &str) -> Workspace {
     let dir = tempfile::tempdir().unwrap();
-    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n");
+    // support::WORKER's anti-pattern (a call with `:infinity`) is an opt-in rule's.
+    let config = format!("[rules]\nenable = [\"genserver-call-infinity\"]\n[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n");
     std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
     std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
     std::fs::write(dir.path().join("lib/app/worker.ex"), support::WORKER).unwrap();

@@ -21,6 +21,7 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "mix.exs", "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\"]\nend\n");
     write(dir.path(), "lib/worker.ex", "defmodule App.Worker do\n  use GenServer\n\n  def fetch(s), do: GenServer.call(s, :fetch, :infinity)\n\n  def init(state), do: {:ok, state}\nend\n");
+    write(dir.path(), "elexirion.toml", "[rules]\nenable = [\"genserver-call-infinity\"]\n");
     write(dir.path(), "pipelines/review.yaml", "workflow:\n  name: review\n  steps:\n    - name: scan\n      type: claude\n      promt:\n        - type: static\n          content: hi\n    - name: next\n      type: claude_smart\n      pr");
     write(dir.path(), ".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n");
 
@@ -98,7 +99,8 @@ fn the_plugin_reviews_pipeline_edits_before_applying_them() {
     let model = runtime.block_on(http::scripted_model(FIX_AND_EXPLAIN, Duration::ZERO));
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "mix.exs", "defmodule App.MixProject do\n  use Mix.Project\n  def project, do: [app: :app, version: \"0.1.0\"]\nend\n");
-    write(dir.path(), "elexirion.toml", &format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{}\"\n", model.url));
+    // support::WORKER's anti-pattern (a call with `:infinity`) is an opt-in rule's.
+    write(dir.path(), "elexirion.toml", &format!("[rules]\nenable = [\"genserver-call-infinity\"]\n[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{}\"\n", model.url));
     write(dir.path(), "lib/app/worker.ex", support::WORKER);
     let stdout = run_script(&nvim, "tests/neovim/review.lua", dir.path());
     assert!(stdout.contains("neovim review: all steps passed"), "{stdout}");

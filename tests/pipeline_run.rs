@@ -17,7 +17,8 @@ async fn echo_server(scripted: &'static [(&'static str, &'static str)]) -> TestS
 
 fn workspace(server_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let config = format!("[providers]\nclaude = [\"openai\"]\ngemini = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{server_url}\"\n");
+    // support::WORKER's anti-pattern (a call with `:infinity`) is an opt-in rule's.
+    let config = format!("[rules]\nenable = [\"genserver-call-infinity\"]\n[providers]\nclaude = [\"openai\"]\ngemini = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{server_url}\"\n");
     std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
     dir
 }

@@ -23,7 +23,7 @@ fn fixture(rule: &Rule) -> String {
 /// Analyse as application code (`lib/`) with only `rule` turned on.
 fn findings_of(rule: &Rule, source: &str, path: &str) -> Vec<Finding> {
     let others = RULES.iter().filter(|r| r.code != rule.code).map(|r| r.code.to_string()).collect();
-    let options = AnalysisOptions { path: Some(path.to_string()), rules: RuleSettings { disable: others, ..Default::default() }, workspace: None, ..Default::default() };
+    let options = AnalysisOptions { path: Some(path.to_string()), rules: RuleSettings { disable: others, enable: vec![rule.code.to_string()], ..Default::default() }, workspace: None, ..Default::default() };
     let tree = ElixirParser::new().parse_str(source, None);
     analyze(source, &tree, &options).into_iter().filter(|f| f.code != "EXR000").collect()
 }
@@ -173,6 +173,7 @@ rule_tests! {
     complex_else_in_with => "complex-else-in-with",
     long_parameter_list => "long-parameter-list",
     large_struct => "large-struct",
+    runtime_atom_creation => "runtime-atom-creation",
 }
 
 #[test]
@@ -206,6 +207,7 @@ const CODES: &[(&str, &str)] = &[
     ("EXR018", "complex-else-in-with"),
     ("EXR019", "long-parameter-list"),
     ("EXR020", "large-struct"),
+    ("EXR021", "runtime-atom-creation"),
 ];
 
 /// Codes of rules that were removed: never to be used again. `EXR000` is
@@ -248,7 +250,20 @@ fn suppression_comments_silence_one_line_or_a_whole_file() {
 fn thresholds_come_from_settings() {
     let source = "defmodule A do\n  def f(a, b, c), do: {a, b, c}\nend\n";
     let tree = ElixirParser::new().parse_str(source, None);
-    let strict = AnalysisOptions { path: None, rules: RuleSettings { max_parameters: 2, ..Default::default() }, workspace: None, ..Default::default() };
+    let strict = AnalysisOptions { path: None, rules: RuleSettings { max_parameters: 2, enable: vec!["long-parameter-list".into()], ..Default::default() }, workspace: None, ..Default::default() };
     assert!(analyze(source, &tree, &strict).iter().any(|f| f.name == "long-parameter-list"));
     assert!(!analyze(source, &tree, &AnalysisOptions::default()).iter().any(|f| f.name == "long-parameter-list"));
+}
+
+#[test]
+fn opt_in_rules_run_only_when_enabled() {
+    let source = "defmodule A do\n  def f(s), do: GenServer.call(s, :f, :infinity)\nend\n";
+    let tree = ElixirParser::new().parse_str(source, None);
+    let runs = |rules: RuleSettings| {
+        let options = AnalysisOptions { path: Some("lib/a.ex".into()), rules, workspace: None, ..Default::default() };
+        analyze(source, &tree, &options).iter().any(|f| f.code == "EXR005")
+    };
+    assert!(!runs(RuleSettings::default()), "genserver-call-infinity is opt-in");
+    assert!(runs(RuleSettings { enable: vec!["genserver-call-infinity".into()], ..Default::default() }));
+    assert!(runs(RuleSettings { enable: vec!["all".into()], ..Default::default() }));
 }

@@ -115,6 +115,9 @@ impl Config {
         if let Some(unknown) = config.rules.disable.iter().find(|r| rules::find(r).is_none()) {
             return Err(format!("[rules] disable: no rule is named `{unknown}` (see `elexirion rules`)"));
         }
+        if let Some(unknown) = config.rules.enable.iter().find(|r| *r != "all" && rules::find(r).is_none()) {
+            return Err(format!("[rules] enable: no rule is named `{unknown}` (see `elexirion rules`)"));
+        }
         config.pipelines.matcher()?;
         let providers = &config.providers;
         let named = providers.claude.iter().chain(&providers.gemini).chain(providers.models.keys()).chain(providers.base_urls.keys());
@@ -180,9 +183,22 @@ mod tests {
         .unwrap();
         assert_eq!(config.rules.disable, ["missing-impl", "EXR016"]);
         assert_eq!((config.rules.max_parameters, config.rules.struct_fields_limit, config.rules.max_else_clauses), (4, 20, 2));
-        assert!(!config.rules.is_enabled("EXR011", "missing-impl"));
-        assert!(!config.rules.is_enabled("EXR016", "dynamic-atom-creation"));
-        assert!(config.rules.is_enabled("EXR005", "genserver-call-infinity"));
+        let rule = |code| rules::find(code).unwrap();
+        assert!(!config.rules.is_enabled(rule("EXR011")), "disabled by name");
+        assert!(!config.rules.is_enabled(rule("EXR016")), "disabled by code");
+        assert!(config.rules.is_enabled(rule("EXR010")), "on by default");
+        assert!(!config.rules.is_enabled(rule("EXR005")), "opt-in");
+    }
+
+    #[test]
+    fn opt_in_rules_are_enabled_by_name_code_or_all() {
+        let rule = |code| rules::find(code).unwrap();
+        let config = Config::parse("[rules]\nenable = [\"genserver-call-infinity\", \"EXR019\"]\n").unwrap();
+        assert!(config.rules.is_enabled(rule("EXR005")) && config.rules.is_enabled(rule("EXR019")));
+        assert!(!config.rules.is_enabled(rule("EXR020")));
+        let all = Config::parse("[rules]\nenable = [\"all\"]\ndisable = [\"EXR020\"]\n").unwrap();
+        assert!(all.rules.is_enabled(rule("EXR021")) && !all.rules.is_enabled(rule("EXR020")), "disable wins");
+        assert!(Config::parse("[rules]\nenable = [\"no-such-rule\"]\n").unwrap_err().contains("enable: no rule"));
     }
 
     #[test]

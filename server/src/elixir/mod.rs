@@ -4,6 +4,7 @@ pub mod fixes;
 pub mod highlight;
 pub mod modules;
 pub mod parser;
+pub mod request_data;
 pub mod rules;
 pub mod settings;
 pub mod suppression;
@@ -40,7 +41,7 @@ pub fn is_elixir_path(path: &str) -> bool {
 pub fn analyze(source: &str, tree: &Tree, options: &AnalysisOptions) -> Vec<Finding> {
     let mut findings = syntax_errors::syntax_errors_unless_cancelled(source, tree, &options.cancel);
     // The rules' context costs a walk of the whole tree: only when needed.
-    let any_rule = rules::RULES.iter().any(|r| options.rules.is_enabled(r.code, r.name));
+    let any_rule = rules::RULES.iter().any(|r| options.rules.is_enabled(r));
     if any_rule && !options.cancel.is_cancelled() {
         let context = rules::Context::new(source, tree, options.path.as_deref(), &options.rules);
         rules::check_all(&context, &mut findings, &options.cancel);

@@ -278,10 +278,10 @@ end
         let moved = WORKER
             .replace("GenServer.call(server, :fetch, :infinity)", "GenServer.call(server, :fetch)")
             .replace("  defp helper(x), do: x", "  defp helper(x), do: GenServer.call(x, :helper, :infinity)");
-        let verification = verify(WORKER, &moved, &AnalysisOptions::default(), false).unwrap();
+        let verification = verify(WORKER, &moved, &every_rule(), false).unwrap();
         assert_eq!((verification.fixed_count(), verification.added_count()), (1, 1), "{verification:?}");
         let hidden = format!("# elexirion:disable-file\n{WORKER}");
-        let verification = verify(WORKER, &hidden, &AnalysisOptions::default(), false).unwrap();
+        let verification = verify(WORKER, &hidden, &every_rule(), false).unwrap();
         assert_eq!((verification.fixed_count(), verification.added_count()), (0, 0), "{verification:?}");
     }
 
@@ -312,9 +312,15 @@ end
     #[test]
     fn the_effect_on_our_own_findings_is_counted() {
         let after = WORKER.replace("GenServer.call(server, :fetch, :infinity)", "GenServer.call(server, :fetch)");
-        let verification = verify(WORKER, &after, &AnalysisOptions::default(), false).unwrap();
+        let verification = verify(WORKER, &after, &every_rule(), false).unwrap();
         assert_eq!(verification.fixed_count(), 1, "{verification:?}");
         assert_eq!(verification.added_count(), 0);
         assert!(verification.summary().starts_with("fixes 1 warning ("), "{}", verification.summary());
+    }
+
+    /// `genserver-call-infinity`, which these tests move around, is opt-in.
+    fn every_rule() -> AnalysisOptions {
+        let rules = crate::elixir::settings::RuleSettings { enable: vec!["all".into()], ..Default::default() };
+        AnalysisOptions { rules, ..Default::default() }
     }
 }

@@ -25,6 +25,7 @@ Agent.get(agent, &Map.get(&1, id))
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 

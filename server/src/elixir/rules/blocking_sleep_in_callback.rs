@@ -27,12 +27,14 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: true,
     check,
 };
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
     for (_, callback, call) in context.genserver_callback_calls() {
-        if call.name.is(&["Process", ":timer"], &["sleep"]) {
+        // In `terminate/2` the loop is over: waiting or draining there is cleanup.
+        if call.name.is(&["Process", ":timer"], &["sleep"]) && callback.def.name != "terminate" && !before_halt(context, call.node) {
             out.push(RULE.finding_at(
                 call.node,
                 format!(
@@ -43,4 +45,11 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// `Process.sleep(200)` then `System.halt(0)`: a pause to let output flush
+/// before the node stops, not a blocked server.
+fn before_halt(context: &Context, sleep: tree_sitter::Node) -> bool {
+    let next = sleep.next_named_sibling().and_then(|n| crate::elixir::syntax::call_name(n, context.source));
+    next.is_some_and(|n| n.is(&["System", ":init", ":erlang"], &["halt", "stop"]))
 }

@@ -42,6 +42,7 @@ and returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
 `handle_continue/2`."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
+    default: true,
     check,
 };
 

@@ -34,6 +34,7 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: true,
     check,
 };
 

@@ -34,6 +34,7 @@ end
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 

@@ -43,6 +43,7 @@ to start with the stale value. Reading at runtime instead is a decision
 for a person; `get_all_env` has no compile-time counterpart."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
+    default: true,
     check,
 };
 

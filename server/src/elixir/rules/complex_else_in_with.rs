@@ -41,6 +41,7 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: false,
     check,
 };
 

@@ -1,52 +1,50 @@
 use tree_sitter::Node;
 
 use super::{Context, Rule};
+use crate::elixir::request_data::RequestData;
 use crate::elixir::syntax::{arguments, call_name, contains, keyword_value, named_children, written_arguments};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
 pub const RULE: Rule = Rule {
     code: "EXR016",
     name: "dynamic-atom-creation",
-    summary: "Atoms made from runtime data (`String.to_atom/1`, `:\"x#{y}\"`, `Module.concat/2`, `keys: :atoms`)",
+    summary: "Atoms made from what a client sent (`String.to_atom(params[\"x\"])`, `:\"x#{y}\"`, `Module.concat/2`) or from JSON decoded with `keys: :atoms`",
     doc: r##"## What it does
-Finds atoms made at runtime from values the code does not bound:
-`String.to_atom/1` and its `List` and `:erlang` cousins, interpolated
-atoms (`:"x#{y}"`), `Module.concat/1,2` with a part that is not a
-constant, and JSON decoded with `keys: :atoms` (Jason, Poison).
+Finds atoms made at runtime from data a client sent: `String.to_atom/1`
+and its `List` and `:erlang` cousins, interpolated atoms (`:"x#{y}"`) and
+`Module.concat/1,2` applied to a controller action's `params`, a
+LiveView's `mount`/`handle_params`/`handle_event` parameters, a channel's
+`join`/`handle_in` payload, `conn.params` (and the other request fields),
+request headers or decoded JSON, or to a variable bound from one of these.
+JSON decoded with `keys: :atoms` (Jason, Poison) at runtime is reported
+wherever its input comes from.
+
+Conversions of other runtime values are left to the opt-in
+`runtime-atom-creation` (EXR021): whether those values are bounded is
+usually known only to the author, and on code the rule was not tuned on
+most of them were (see `docs/precision.md`).
 
 ## Why is this bad?
 Atoms are never garbage collected and the atom table has a fixed size
 (about a million by default). Turning input into atoms at runtime lets
 anyone who controls the input fill the table and crash the whole node.
 
-Left alone, because the set of atoms they make is fixed by the code or by
-the operator, not by users:
-- code that runs at compile time: macros, `quote` and `unquote`, module
-  bodies and attributes, modules that define macros, Mix tasks;
-- code that runs once at boot: an application's `start/2` and its private
-  helpers, values read with `System.get_env` or `Application.get_env`,
-  node names (`:"#{name}@#{host}"`), config files;
-- values bounded by a guard (`when kind in ~w(a b)`) or taken from a
-  fixed list (`for kind <- ~w(a b), do: String.to_atom(kind)`,
-  `Enum.map(["a", "b"], &String.to_atom/1)`).
-
 ## Example
 ```elixir
-def parse_status(status), do: String.to_atom(status)
-def handler(name), do: Module.concat(MyApp.Handlers, name)
+def index(conn, %{"sort" => sort}), do: render(conn, :index, items: list(String.to_atom(sort)))
+def handle_event("tab", %{"name" => name}, socket), do: {:noreply, assign(socket, :tab, :"tab_#{name}")}
 def decode(body), do: Jason.decode!(body, keys: :atoms)
 ```
 
 ## Use instead
 ```elixir
 # Only atoms that already exist (raises on anything else):
-def parse_status(status), do: String.to_existing_atom(status)
-def handler(name), do: Module.safe_concat(MyApp.Handlers, name)
+def index(conn, %{"sort" => sort}), do: render(conn, :index, items: list(String.to_existing_atom(sort)))
 def decode(body), do: Jason.decode!(body, keys: :atoms!)
 
 # Or, better, an explicit mapping:
-def parse_status("active"), do: :active
-def parse_status("banned"), do: :banned
+defp sort_field("name"), do: :name
+defp sort_field("date"), do: :inserted_at
 ```
 
 ## Fix safety
@@ -55,6 +53,7 @@ Unsafe: the variants that only accept existing atoms
 atoms that do not exist yet, where the code used to create them."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
+    default: false,
     check,
 };
 
@@ -71,25 +70,101 @@ const CONVERSIONS: &[(&str, &str, &str)] = &[
 const ENUM_MODULES: &[&str] = &["Enum", "Stream"];
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
+    out.extend(atoms_made_at_runtime(context).into_iter().filter(|a| a.from_client).map(|a| a.finding(&RULE)));
+}
+
+/// A place that makes atoms at runtime from values the code does not bound.
+pub(super) struct AtomMaker<'t> {
+    node: Node<'t>,
+    kind: MakerKind<'t>,
+    /// Whether the values come from a client (see [`RequestData`]); the
+    /// others are reported by the opt-in `runtime-atom-creation`.
+    pub from_client: bool,
+}
+
+enum MakerKind<'t> {
+    Conversion { module: &'static str, function: &'static str, existing: &'static str },
+    AtomKeys { keys: Node<'t>, function: String },
+    Interpolated,
+}
+
+impl AtomMaker<'_> {
+    pub(super) fn finding(&self, rule: &Rule) -> Finding {
+        match &self.kind {
+            MakerKind::Conversion { module, function, existing } => {
+                let source = if self.from_client { "what a client sent" } else { "runtime data" };
+                conversion_finding(rule, self.node, source, module, function, existing)
+            }
+            MakerKind::AtomKeys { keys, function } => {
+                let finding = rule.finding_at(
+                    self.node,
+                    format!("`{function}` with `keys: :atoms` makes an atom of every new key in the input, and atoms are never freed; use `keys: :atoms!`"),
+                );
+                finding.with_fix(Fix {
+                    title: "Use `keys: :atoms!`".to_string(),
+                    applicability: Applicability::Unsafe,
+                    edits: vec![Edit::replace(keys.byte_range(), ":atoms!")],
+                })
+            }
+            MakerKind::Interpolated if self.from_client => rule.finding_at(
+                self.node,
+                "an interpolated atom creates a new atom for every distinct value a client sends, and atoms are never freed",
+            ),
+            MakerKind::Interpolated => rule.finding_at(
+                self.node,
+                "an interpolated atom creates a new atom for every distinct value, and atoms are never freed",
+            ),
+        }
+    }
+}
+
+/// Every place of the file that makes atoms at runtime from values the code
+/// does not bound, in document order of kind.
+pub(super) fn atoms_made_at_runtime<'t>(context: &Context<'_, 't>) -> Vec<AtomMaker<'t>> {
+    let mut makers = Vec::new();
+    let from_client = |node: Node<'t>, values: &[Node<'t>]| {
+        context.function_of(node).is_some_and(|f| {
+            let data = RequestData::of(f, context.source);
+            values.iter().any(|v| data.holds(*v))
+        })
+    };
     for &super::NamedCall { node: call, name } in &context.calls {
         if let Some(&(module, function, existing)) =
             CONVERSIONS.iter().find(|(m, f, _)| name.module == Some(*m) && name.function == *f)
         {
             if runs_at_runtime(context, call) && !converts_bounded_values(context, call, module) {
-                out.push(conversion_finding(call, module, function, existing));
+                let values = converted_values(context, call);
+                let kind = MakerKind::Conversion { module, function, existing };
+                makers.push(AtomMaker { node: call, kind, from_client: from_client(call, &values) });
             }
         } else if name.is(&["Jason", "Poison"], &["decode", "decode!"]) && runs_at_runtime(context, call) {
-            out.extend(atom_keys_finding(context, call));
+            if let Some(keys) = atom_keys(context, call) {
+                let function = call.child_by_field_name("target").map_or("decode", |t| context.text(t)).to_string();
+                // Decoding with atom keys is meant for outside input: always reported.
+                makers.push(AtomMaker { node: call, kind: MakerKind::AtomKeys { keys, function }, from_client: true });
+            }
         }
     }
     for node in context.quoted_atoms.iter().copied() {
         if makes_unbounded_atoms(context, node) && runs_at_runtime(context, node) {
-            out.push(RULE.finding_at(
-                node,
-                "an interpolated atom creates a new atom for every distinct value, and atoms are never freed",
-            ));
+            let interpolated: Vec<Node> = named_children(node).into_iter().filter(|c| c.kind() == "interpolation").collect();
+            makers.push(AtomMaker { node, kind: MakerKind::Interpolated, from_client: from_client(node, &interpolated) });
         }
     }
+    makers
+}
+
+/// What a conversion turns into atoms: its arguments, or for a capture
+/// (`Enum.map(list, &String.to_atom/1)`) the collection it is mapped over.
+fn converted_values<'t>(context: &Context<'_, 't>, call: Node<'t>) -> Vec<Node<'t>> {
+    let values = arguments(call);
+    if !values.is_empty() {
+        return values;
+    }
+    let capture = call.parent().filter(|p| operator(*p) == Some("/")).and_then(|p| p.parent());
+    let enum_call = capture.and_then(|c| c.parent()).filter(|a| a.kind() == "arguments").and_then(|a| a.parent());
+    let is_enum = enum_call.and_then(|e| call_name(e, context.source)).is_some_and(|n| n.module.is_some_and(|m| ENUM_MODULES.contains(&m)));
+    enum_call.filter(|_| is_enum).and_then(|e| arguments(e).first().copied()).into_iter().collect()
 }
 
 /// `:"event_#{kind}"` with a `kind` the code does not bound (node names aside).
@@ -99,10 +174,10 @@ fn makes_unbounded_atoms(context: &Context, atom: Node) -> bool {
     !bounded && !is_node_name(atom, context.source)
 }
 
-fn conversion_finding(call: Node, module: &str, function: &str, existing: &str) -> Finding {
-    let finding = RULE.finding_at(
+fn conversion_finding(rule: &Rule, call: Node, source: &str, module: &str, function: &str, existing: &str) -> Finding {
+    let finding = rule.finding_at(
         call,
-        format!("`{module}.{function}` creates atoms from runtime data, which are never freed; use `{module}.{existing}`"),
+        format!("`{module}.{function}` creates atoms from {source}, which are never freed; use `{module}.{existing}`"),
     );
     let Some(target) = call.child_by_field_name("target").and_then(|t| t.child_by_field_name("right")) else {
         return finding;
@@ -114,24 +189,14 @@ fn conversion_finding(call: Node, module: &str, function: &str, existing: &str) 
     })
 }
 
-/// `Jason.decode(body, keys: :atoms)`: every new key of the input becomes an atom.
-fn atom_keys_finding(context: &Context, call: Node) -> Option<Finding> {
+/// The `:atoms` of `Jason.decode(body, keys: :atoms)`.
+fn atom_keys<'t>(context: &Context<'_, 't>, call: Node<'t>) -> Option<Node<'t>> {
     let options = written_arguments(call).into_iter().rev().find_map(|a| match a.kind() {
         "keywords" => Some(a),
         "list" => named_children(a).into_iter().find(|c| c.kind() == "keywords"),
         _ => None,
     })?;
-    let keys = keyword_value(options, "keys", context.source).filter(|k| context.text(*k) == ":atoms")?;
-    let function = context.text(call.child_by_field_name("target")?);
-    let finding = RULE.finding_at(
-        call,
-        format!("`{function}` with `keys: :atoms` makes an atom of every new key in the input, and atoms are never freed; use `keys: :atoms!`"),
-    );
-    Some(finding.with_fix(Fix {
-        title: "Use `keys: :atoms!`".to_string(),
-        applicability: Applicability::Unsafe,
-        edits: vec![Edit::replace(keys.byte_range(), ":atoms!")],
-    }))
+    keyword_value(options, "keys", context.source).filter(|k| context.text(*k) == ":atoms")
 }
 
 /// Whether `node` runs in a running system rather than at compile time or

@@ -24,6 +24,7 @@ GenServer.call(server, {:import, rows}, :timer.minutes(2))
 ```"##,
     fix: None,
     checks_tests: true,
+    default: false,
     check,
 };
 

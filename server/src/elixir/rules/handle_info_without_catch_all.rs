@@ -38,6 +38,7 @@ and `require Logger` after the module's `@moduledoc`, `use`, `alias`,
 `require` and `import` lines when the module lacks it."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
+    default: false,
     check,
 };
 

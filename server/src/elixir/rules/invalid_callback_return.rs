@@ -29,13 +29,15 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: true,
     check,
 };
 
 /// Valid first elements and tuple sizes per callback.
 fn valid_returns(callback: &str) -> Option<&'static [(&'static str, &'static [usize])]> {
     Some(match callback {
-        "init" => &[(":ok", &[2, 3]), (":stop", &[2])],
+        // `{:error, reason}` is documented since OTP 26 (start_link returns it).
+        "init" => &[(":ok", &[2, 3]), (":stop", &[2]), (":error", &[2])],
         "handle_call" => &[(":reply", &[3, 4]), (":noreply", &[2, 3]), (":stop", &[3, 4])],
         "handle_cast" | "handle_info" | "handle_continue" => &[(":noreply", &[2, 3]), (":stop", &[3])],
         _ => return None,

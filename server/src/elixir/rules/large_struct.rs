@@ -25,6 +25,7 @@ defstruct [:id, :name, :contact, :billing, :preferences]
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 

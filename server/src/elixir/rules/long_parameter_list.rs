@@ -26,6 +26,7 @@ def create_user(%UserParams{} = params) do
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 

@@ -35,7 +35,8 @@ The fix inserts `@impl true` before the first clause of the callback. As
 `@impl` implies `@doc false`, a callback without `@doc` leaves the
 generated documentation."##,
     fix: Some(Applicability::Safe),
-    checks_tests: true,
+    checks_tests: false,
+    default: true,
     check,
 };
 

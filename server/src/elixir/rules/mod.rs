@@ -19,6 +19,7 @@ mod large_struct;
 mod long_parameter_list;
 mod missing_impl;
 mod receive_in_callback;
+mod runtime_atom_creation;
 mod scattered_process_interface;
 mod sending_unnecessary_data;
 mod task_async_without_await;
@@ -47,6 +48,9 @@ pub struct Rule {
     /// (supervision, interfaces, state) skip them: test doubles break those
     /// rules on purpose. Rules about bugs check them.
     pub checks_tests: bool,
+    /// On unless turned off. Rules below the precision bar on held-out
+    /// code are opt-in (`[rules] enable`): better silent than noisy.
+    pub default: bool,
     pub check: fn(&Context, &mut Vec<Finding>),
 }
 
@@ -89,6 +93,7 @@ pub const RULES: &[&Rule] = &[
     &complex_else_in_with::RULE,
     &long_parameter_list::RULE,
     &large_struct::RULE,
+    &runtime_atom_creation::RULE,
 ];
 
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
@@ -238,7 +243,7 @@ pub fn check_all(context: &Context, findings: &mut Vec<Finding>, cancel: &crate:
         if cancel.is_cancelled() {
             return;
         }
-        if context.settings.is_enabled(rule.code, rule.name) && (rule.checks_tests || !in_test) {
+        if context.settings.is_enabled(rule) && (rule.checks_tests || !in_test) {
             (rule.check)(context, findings);
         }
     }

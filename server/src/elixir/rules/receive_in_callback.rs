@@ -34,12 +34,14 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: false,
     check,
 };
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
     for (_, callback, call) in context.genserver_callback_calls() {
-        if call.name.is_local(&["receive"]) {
+        // In `terminate/2` the loop is over: waiting or draining there is cleanup.
+        if call.name.is_local(&["receive"]) && callback.def.name != "terminate" {
             let keyword = call.node.child_by_field_name("target").unwrap_or(call.node);
             out.push(RULE.finding_at(
                 keyword,

@@ -33,6 +33,7 @@ end
 ```"##,
     fix: None,
     checks_tests: false,
+    default: true,
     check,
 };
 

@@ -29,6 +29,7 @@ Task.start(fn -> log_visit(remote_ip) end)
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 

@@ -32,6 +32,7 @@ end
 ```"##,
     fix: None,
     checks_tests: true,
+    default: false,
     check,
 };
 

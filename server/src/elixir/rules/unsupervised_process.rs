@@ -34,6 +34,7 @@ Task.Supervisor.start_child(MyApp.TaskSupervisor, fn -> notify(event) end)
 ```"##,
     fix: None,
     checks_tests: false,
+    default: false,
     check,
 };
 
