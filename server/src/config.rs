@@ -186,7 +186,7 @@ mod tests {
         let rule = |code| rules::find(code).unwrap();
         assert!(!config.rules.is_enabled(rule("EXR011")), "disabled by name");
         assert!(!config.rules.is_enabled(rule("EXR016")), "disabled by code");
-        assert!(config.rules.is_enabled(rule("EXR010")), "on by default");
+        assert!(config.rules.is_enabled(rule("EXR007")), "on by default");
         assert!(!config.rules.is_enabled(rule("EXR005")), "opt-in");
     }
 
