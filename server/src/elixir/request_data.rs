@@ -34,16 +34,34 @@ fn is_source_call(call: Node, source: &str) -> bool {
         || name.is_local(&["get_req_header", "read_body"])
 }
 
-/// The variables of `function` that hold request data.
+/// The variables of `function` that hold request data (or, built with
+/// [`RequestData::configuration`], configuration).
 pub struct RequestData<'s> {
     variables: HashSet<&'s str>,
     source: &'s str,
+    is_source: fn(Node, &str) -> bool,
 }
 
 impl<'s> RequestData<'s> {
     pub fn of(function: &FunctionDef, source: &'s str) -> Self {
-        let mut data = RequestData { variables: HashSet::new(), source };
-        for param in client_parameters(function, source) {
+        Self::flowing_from(function, source, client_parameters(function, source), is_source_call)
+    }
+
+    /// The variables of `function` that hold configuration the operator
+    /// set: values read with `System.get_env` or `Application.get_env` (and
+    /// their `fetch` cousins), and variables bound from them.
+    pub fn configuration(function: &FunctionDef, source: &'s str) -> Self {
+        Self::flowing_from(function, source, Vec::new(), is_configuration_call)
+    }
+
+    fn flowing_from(
+        function: &FunctionDef,
+        source: &'s str,
+        parameters: Vec<Node>,
+        is_source: fn(Node, &str) -> bool,
+    ) -> Self {
+        let mut data = RequestData { variables: HashSet::new(), source, is_source };
+        for param in parameters {
             data.bind(param);
         }
         let Some(body) = function.body else { return data };
@@ -72,7 +90,7 @@ impl<'s> RequestData<'s> {
             }
             found = match node.kind() {
                 "identifier" => self.variables.contains(text(node, self.source)),
-                "call" => is_source_call(node, self.source),
+                "call" => (self.is_source)(node, self.source),
                 _ => false,
             };
             !found
@@ -93,6 +111,13 @@ impl<'s> RequestData<'s> {
             !(node.kind() == "unary_operator" && node.child(0).is_some_and(|op| op.kind() == "^"))
         });
     }
+}
+
+fn is_configuration_call(call: Node, source: &str) -> bool {
+    call_name(call, source).is_some_and(|n| {
+        n.is(&["System"], &["get_env", "fetch_env", "fetch_env!"])
+            || n.is(&["Application"], &["get_env", "fetch_env", "fetch_env!", "get_all_env"])
+    })
 }
 
 /// The parameters through which a web callback receives client data:

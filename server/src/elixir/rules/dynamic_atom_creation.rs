@@ -255,7 +255,9 @@ fn iterates_fixed_list(context: &Context, call: Node) -> bool {
 /// configuration read, or a variable bounded by a guard or a fixed list.
 fn is_bounded(context: &Context, value: Node) -> bool {
     match value.kind() {
-        "identifier" => context.text(value) == "__MODULE__" || is_bounded_variable(context, value),
+        "identifier" => {
+            context.text(value) == "__MODULE__" || is_bounded_variable(context, value) || holds_configuration(context, value)
+        }
         "string" | "charlist" | "atom" | "alias" | "integer" => !has_interpolation(value),
         "unary_operator" => value.child(0).is_some_and(|op| op.kind() == "@"),
         "binary_operator" => {
@@ -270,6 +272,12 @@ fn is_bounded(context: &Context, value: Node) -> bool {
         }),
         _ => false,
     }
+}
+
+/// `if level = System.get_env("LOG_LEVEL"), do: String.to_atom(level)`: the
+/// operator sets the value, as with a direct `System.get_env` argument.
+fn holds_configuration(context: &Context, variable: Node) -> bool {
+    context.function_of(variable).is_some_and(|f| RequestData::configuration(f, context.source).holds(variable))
 }
 
 /// A variable that a guard (`when x in ...`), a generator (`for x <- ~w(a b)`)

@@ -36,14 +36,13 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
             if !call_name(*statement, context.source).is_some_and(|n| n.is_local(&["defstruct"])) {
                 continue;
             }
+            // Comments between fields are named children too: not fields.
+            let items = |node| named_children(node).into_iter().filter(|c| c.kind() != "comment");
             let fields: usize = written_arguments(*statement)
                 .into_iter()
                 .map(|argument| match argument.kind() {
-                    "list" => named_children(argument)
-                        .into_iter()
-                        .map(|item| if item.kind() == "keywords" { named_children(item).len() } else { 1 })
-                        .sum(),
-                    "keywords" => named_children(argument).len(),
+                    "list" => items(argument).map(|item| if item.kind() == "keywords" { items(item).count() } else { 1 }).sum(),
+                    "keywords" => items(argument).count(),
                     _ => 0,
                 })
                 .sum();

@@ -36,8 +36,10 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let mut seen = HashSet::new();
         for function in &module.functions {
             let def = &function.def;
-            // A callback's arity is the behaviour's decision, not the author's.
-            if !def.is_public() || function.has_impl || !seen.insert((def.name.as_str(), def.arity())) || def.arity() <= limit {
+            // A callback's arity is the behaviour's decision, not the author's
+            // (`@impl` sits on the first clause only).
+            let is_callback = module.clauses(&def.name, def.arity()).any(|c| c.has_impl);
+            if !def.is_public() || is_callback || !seen.insert((def.name.as_str(), def.arity())) || def.arity() <= limit {
                 continue;
             }
             out.push(RULE.finding_at(
