@@ -49,6 +49,10 @@ and returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
 /// Modules whose every function does I/O.
 const IO_MODULES: &[&str] = &["HTTPoison", "Req", "Finch", "Tesla", ":httpc", "Mint.HTTP", ":gen_tcp", ":ssl"];
 
+/// `Repo` functions that read the repository's own configuration or state,
+/// not the database.
+const REPO_WITHOUT_QUERY: &[&str] = &["config", "get_dynamic_repo", "put_dynamic_repo", "in_transaction?", "__adapter__"];
+
 fn check(context: &Context, out: &mut Vec<Finding>) {
     for module in context.modules.iter().filter(|m| m.is_genserver()) {
         for init in module.clauses("init", 1) {
@@ -56,8 +60,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
             for &super::NamedCall { node: call, name } in context.calls_in_this_process(body) {
                 let Some(target) = name.module else { continue };
                 let blocking = IO_MODULES.contains(&target)
-                    || target == "Repo"
-                    || target.ends_with(".Repo")
+                    || ((target == "Repo" || target.ends_with(".Repo")) && !REPO_WITHOUT_QUERY.contains(&name.function))
                     || name.is(&["File"], &["read", "read!", "write", "write!", "stream!", "cp", "cp!", "cp_r", "ls", "ls!"])
                     || name.is(&["System"], &["cmd", "shell"]);
                 if blocking {

@@ -40,13 +40,14 @@ end
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
     // Per module (by start): its public functions that call the server.
-    let mut calling_self: HashMap<usize, HashSet<&str>> = HashMap::new();
+    let mut calling_self: HashMap<usize, HashSet<(&str, usize)>> = HashMap::new();
     for (module, callback, call) in context.genserver_callback_calls() {
         let names = calling_self.entry(module.node.start_byte()).or_insert_with(|| functions_calling_self(module, context));
         let name = call.name;
         let direct = is_self_call(call.node, name, module, context);
+        let arity = arguments(call.node).len();
         let through = (name.module.is_none() || name.module.is_some_and(|m| m == "__MODULE__" || m == module.name))
-            && names.contains(name.function);
+            && names.contains(&(name.function, arity));
         if direct || through {
             let how = if direct { String::new() } else { format!(" (through `{}`)", name.function) };
             out.push(RULE.finding_at(
@@ -70,18 +71,16 @@ fn is_self_call(call: Node, name: CallName, module: &ModuleDef, context: &Contex
         })
 }
 
-/// Public functions of the module whose body calls the server synchronously.
-fn functions_calling_self<'s>(module: &ModuleDef, context: &Context<'s, '_>) -> HashSet<&'s str> {
+/// Public functions of the module whose body calls the server
+/// synchronously, by name and arity (`enable/0` may call, `enable/1` not).
+fn functions_calling_self<'s>(module: &ModuleDef, context: &Context<'s, '_>) -> HashSet<(&'s str, usize)> {
     let mut found = HashSet::new();
     for function in module.functions.iter().filter(|f| f.def.is_public()) {
         let Some(body) = function.def.body else { continue };
         if context.calls_in_this_process(body).any(|call| is_self_call(call.node, call.name, module, context)) {
-            found.insert(&context.source[function.def.head.byte_range()]);
+            let head = &context.source[function.def.head.byte_range()];
+            found.insert((head.split(['(', ' ']).next().unwrap_or(head), function.def.arity()));
         }
     }
-    // Keep the names only.
     found
-        .into_iter()
-        .map(|head| head.split(['(', ' ']).next().unwrap_or(head))
-        .collect()
 }

@@ -55,6 +55,9 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
             let place = match attribute(*statement, context.source) {
                 Some((_, None)) => continue,
                 Some((name, Some(_))) => format!("`@{name}` is computed at compile time"),
+                // `plug Tesla.Middleware.BaseUrl, Application.get_env(...)`:
+                // a macro may quote its arguments into a function, to run later.
+                None if passes_to_a_macro(*statement, context) => continue,
                 None => "the module body runs at compile time".to_string(),
             };
             for call in compile_time_reads(context, module, *statement) {
@@ -62,6 +65,14 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// A module-body call such as `plug X, opts` or `field :x, default: ...`:
+/// whether its arguments run at compile time is the macro's business.
+/// Control flow and `use` evaluate theirs while the module compiles.
+fn passes_to_a_macro(statement: Node, context: &Context) -> bool {
+    let name = crate::elixir::syntax::call_name(statement, context.source);
+    name.is_some_and(|n| n.module.is_none() && !n.is_local(&["if", "unless", "case", "cond", "for", "with", "use"]))
 }
 
 /// The configuration reads of a module-body statement that run while the

@@ -1,5 +1,6 @@
 use super::{Context, Rule};
-use crate::elixir::syntax::arguments;
+use crate::elixir::modules::ModuleDef;
+use crate::elixir::syntax::{arguments, keyword_value, written_arguments};
 use crate::finding::Finding;
 
 pub const RULE: Rule = Rule {
@@ -48,7 +49,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let Some(server) = arguments(call).first().copied().filter(|s| s.kind() == "alias") else { continue };
         let target = context.text(server);
         let Some(module) = context.module_of(call) else { continue };
-        if names_same_module(target, &module.name) {
+        if names_same_module(target, &module.name) || registered_names(context, module).contains(&target) {
             continue;
         }
         out.push(RULE.finding_at(
@@ -66,4 +67,18 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
 /// `Cache` names `MyApp.Cache` (through an alias) as far as we can tell.
 fn names_same_module(target: &str, module: &str) -> bool {
     target == module || module.ends_with(&format!(".{target}"))
+}
+
+/// The names a module starts its own process under
+/// (`GenServer.start_link(__MODULE__, arg, name: MyApp.GitHub)`): calls to
+/// them from the module reach its own process.
+fn registered_names<'s>(context: &Context<'s, '_>, module: &ModuleDef) -> Vec<&'s str> {
+    context
+        .calls_within(module.node)
+        .filter(|c| c.name.is(&["GenServer", "Agent"], &["start_link", "start"]))
+        .filter_map(|c| written_arguments(c.node).into_iter().find(|a| a.kind() == "keywords"))
+        .filter_map(|options| keyword_value(options, "name", context.source))
+        .filter(|name| name.kind() == "alias")
+        .map(|name| context.text(name))
+        .collect()
 }
