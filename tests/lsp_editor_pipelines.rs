@@ -162,7 +162,8 @@ async fn an_analysis_publishes_anchored_diagnostics_that_follow_edits() {
     let offered = actions(&mut client, &workspace.uri);
     run(&mut client, action(&offered, "Review OTP design (AI)"));
     client.answer_request("window/workDoneProgress/create", Value::Null);
-    assert_eq!(progress_end(&mut client), "1 finding");
+    // The outcome says what the run cost: the loopback model has no price.
+    assert_eq!(progress_end(&mut client), "1 finding · cost unknown (no price or token count for openai/gpt-4o-mini; set [providers.prices])");
     let ai = |published: &Value| -> Vec<Value> {
         published["diagnostics"].as_array().unwrap().iter().filter(|d| d["source"] == "elexirion:otp_review").cloned().collect()
     };
@@ -203,7 +204,7 @@ async fn stale_or_broken_answers_are_refused_with_a_message() {
     client.change(&workspace.uri, 2, [0, 0], [0, 0], "# edited meanwhile\n");
     let message = client.wait_for("an error message", |m| m["method"] == "window/showMessage");
     assert!(message["params"]["message"].as_str().unwrap().contains("the file changed while the pipeline ran"), "{message:#}");
-    assert_eq!(progress_end(&mut client), "Not applied");
+    assert!(progress_end(&mut client).starts_with("Not applied · cost "));
 
     static BROKEN: &[(&str, &str)] = &[("List the OTP", "{\"issues\": []}"), ("Rewrite", "```elixir\ndefmodule App.Worker do\n  def fetch(s), do: GenServer.call(s, :fetch\nend\n```")];
     let server = model(BROKEN, Duration::ZERO).await;
@@ -300,8 +301,8 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     let fixed = support::apply_lsp_edits(support::WORKER, edits.unwrap_or_else(|| panic!("{edit:#}")));
     client.respond(&request, json!({ "applied": true }));
     assert!(progress_end(&mut client).starts_with("Applied"));
-    eventually("both steps accepted", vec![Some(Verdict::Accepted)], || verdicts(&workspace, "rewrite"));
-    assert_eq!(verdicts(&workspace, "diagnose"), [Some(Verdict::Accepted)]);
+    eventually("the rewrite accepted", vec![Some(Verdict::Accepted)], || verdicts(&workspace, "rewrite"));
+    assert_eq!(verdicts(&workspace, "diagnose"), [None], "the edit judges the step that wrote it, not the diagnosis before it");
 
     // The editor applies it, then the user undoes it: rejected.
     let [start, end] = whole(support::WORKER);
@@ -316,13 +317,23 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
         "workspace/executeCommand",
         json!({ "command": "elexirion.recordVerdict", "arguments": [{ "invocation": invocation, "verdict": "edited", "finalText": "my final code" }] }),
     );
-    assert_eq!(judged["judged"], 2);
+    assert_eq!((judged["judged"].clone(), judged["step"].clone(), judged["previous"].clone()), (json!(1), json!("rewrite"), json!("rejected")), "{judged:#}");
     let examples = open_store(&workspace).examples("fix_otp_antipatterns", "rewrite", true).unwrap();
-    assert_eq!((examples[0].verdict, examples[0].best_output()), (Some(Verdict::Edited), "my final code"));
+    // Kept in the step's answer format: fenced as its answers are.
+    assert_eq!((examples[0].verdict, examples[0].best_output()), (Some(Verdict::Edited), "```elixir\nmy final code\n```"));
     assert_eq!(examples[0].inputs.keys().collect::<Vec<_>>(), ["callers", "code", "issues"]);
+    // The diagnosis, judged on its own.
+    client.request(
+        "workspace/executeCommand",
+        json!({ "command": "elexirion.recordVerdict", "arguments": [{ "invocation": invocation, "step": "diagnose", "verdict": "accepted" }] }),
+    );
 
     let learned = elexirion::store::learn::learn(&mut open_store(&workspace), "fix_otp_antipatterns", 3).unwrap();
     assert!(learned.iter().all(|(_, outcome)| matches!(outcome, Ok(elexirion::store::learn::Learned::New { demos: 1, .. }))), "{learned:?}");
+    // Optimized mode serves a version once it has evidence: here, evaluation scores.
+    for learned_version in [3, 4] {
+        open_store(&workspace).set_score(learned_version, 0.9, 10).unwrap();
+    }
     client.notify("workspace/didChangeConfiguration", json!({ "settings": { "elexirion": { "store": { "mode": "optimized" } } } }));
 
     // The pipeline file in the editor shows and offers the learned version.
@@ -346,7 +357,7 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
     assert!(findings.iter().all(|f| f.severity != elexirion::finding::Severity::Error), "{findings:?}");
     let prompt = client.request("elexirion/optimizedPrompt", json!({ "pipeline": "fix_otp_antipatterns", "step": "rewrite" }));
     assert_eq!((prompt["version"].clone(), prompt["source"].clone(), prompt["demos"].clone()), (json!(4), json!("learned"), json!(1)));
-    assert!(prompt["prompt"].as_str().unwrap().contains("[[ ## response ## ]]\nmy final code"), "{prompt:#}");
+    assert!(prompt["prompt"].as_str().unwrap().contains("[[ ## response ## ]]\n```elixir\nmy final code\n```"), "{prompt:#}");
 
     // The next run sends the learned version, demos as earlier turns.
     let before = server.requests().len();
@@ -413,7 +424,7 @@ async fn declining_an_edit_is_the_users_choice_not_an_error() {
     let workspace = new_workspace(&server.url);
     let mut client = start(&workspace, true);
     assert_eq!(fix_and_answer(&mut client, &workspace.uri, false).1["outcome"], "declined");
-    assert_eq!(progress_end(&mut client), "Declined");
+    assert!(progress_end(&mut client).starts_with("Declined · cost "));
     let others = client.drain_for(Duration::from_millis(200));
     assert!(others.iter().all(|m| m["method"] != "window/showMessage" || m["params"]["type"] != 1), "{others:#?}");
 }

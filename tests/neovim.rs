@@ -28,6 +28,10 @@ fn the_plugin_attaches_reports_fixes_and_completes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     // A DSPy program in the workspace's store, for :ElexirionPrompt.
     let program = root.join("tests/fixtures/dspy/chain_of_thought_bootstrap.json");
+    // The step it is imported for, as a run of the pipeline would record it
+    // (version 1): an import names a step the pipeline has.
+    let store = elexirion::store::Store::open(&dir.path().join(".elexirion/store.db")).unwrap().store.manual_version("review", "suggest", "Write a test for {{inputs.function}}", &[]);
+    assert_eq!(store, Ok(1));
     let imported = Command::new(support::binary())
         .args(["store", "import-dspy"])
         .arg(&program)

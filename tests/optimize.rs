@@ -65,6 +65,8 @@ async fn dspy_compiles_recorded_examples_into_demos_the_runner_sends() {
     assert_eq!(demos.len(), 2);
     assert!(demos.contains(&("do_it", "send_invoice")) && demos.contains(&("calc", "total_price")), "{demos:?}");
 
+    // Optimized mode serves it once it has evidence (here: an evaluation's score).
+    elexirion::store::Store::open(&dir.path().join(".elexirion/store.db")).unwrap().store.set_score(2, 0.9, 10).unwrap();
     let dir_path = dir.path().to_path_buf();
     let optimized = tokio::task::spawn_blocking(move || elexirion(&dir_path, &["pipeline", "run", "pipelines/rename.yaml", "--input", "name=go", "--mode", "optimized"]))
         .await

@@ -27,8 +27,9 @@ fn both_saved_dspy_programs_import_as_the_expected_versions() {
 
     let bare = dspy::parse(&std::fs::read_to_string(saved_program("predict_unoptimized.json")).unwrap()).unwrap();
     let cot = dspy::parse(&std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap()).unwrap();
-    store.add_versions(&dspy::versions(bare, "fix", &[("self".into(), "rewrite".into())])).unwrap();
-    store.add_versions(&dspy::versions(cot, "fix", &[("gen.predict".into(), "suggest".into())])).unwrap();
+    let steps = ["rewrite".to_string(), "suggest".to_string()];
+    store.add_versions(&dspy::versions(bare, "fix", &[("self".into(), "rewrite".into())], &steps).unwrap().versions).unwrap();
+    store.add_versions(&dspy::versions(cot, "fix", &[("gen.predict".into(), "suggest".into())], &steps).unwrap().versions).unwrap();
 
     let rewrite = store.versions("fix", Some("rewrite")).unwrap();
     assert_eq!(rewrite.len(), 1);
@@ -60,7 +61,7 @@ fn a_new_store_is_migrated_and_keeps_what_was_written() {
         let mut store = Store::open(&path).unwrap().store;
         assert_eq!(store.schema_version().unwrap(), elexirion::store::SCHEMA_VERSION);
         let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
-        store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
+        store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[], &["gen".to_string()]).unwrap().versions).unwrap();
     }
     let reopened = Store::open(&path).unwrap();
     assert!(reopened.warning.is_none());
@@ -226,7 +227,7 @@ fn written_store(path: &Path) -> Vec<u8> {
     let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
     let mut store = Store::open(path).unwrap().store;
     for _ in 0..200 {
-        store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[])).unwrap();
+        store.add_versions(&dspy::versions(dspy::parse(&program).unwrap(), "fix", &[], &["gen".to_string()]).unwrap().versions).unwrap();
     }
     drop(store);
     assert!(!Path::new(&format!("{}-wal", path.display())).exists(), "closing checkpointed the WAL");
@@ -281,12 +282,26 @@ fn a_path_that_cannot_be_opened_is_an_error_and_nothing_is_moved() {
     assert!(set_aside(dir.path()).is_empty());
 }
 
+/// Import the saved program into pipeline `fix`, whose file (with its
+/// step `gen`, see [`fix_pipeline_beside`]) is in the store's workspace:
+/// an import names real steps.
 fn import(store: &Path) -> std::process::Output {
-    Command::new(support::binary())
-        .args(["store", "import-dspy", saved_program("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
-        .arg(store)
-        .output()
-        .unwrap()
+    import_command(store).output().unwrap()
+}
+
+/// Pipeline `fix` with its step `gen`, in the workspace of a store.
+fn fix_pipeline_beside(store: &Path) {
+    let workspace = store.parent().unwrap();
+    std::fs::create_dir_all(workspace.join("pipelines")).unwrap();
+    let pipeline = "workflow:\n  name: fix\n  steps:\n    - name: gen\n      type: claude\n      prompt:\n        - type: static\n          content: \"Write a test for {{inputs.function}}\"\n";
+    std::fs::write(workspace.join("pipelines/fix.yaml"), pipeline).unwrap();
+}
+
+fn import_command(store: &Path) -> Command {
+    let workspace = store.parent().unwrap();
+    let mut command = Command::new(support::binary());
+    command.args(["store", "import-dspy", saved_program("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"]).arg(store).current_dir(workspace);
+    command
 }
 
 #[test]
@@ -294,6 +309,7 @@ fn two_processes_writing_at_once_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
     Store::open(&path).unwrap();
+    fix_pipeline_beside(&path);
     let writers: Vec<_> = (0..2)
         .map(|_| {
             let path = path.clone();
@@ -309,14 +325,10 @@ fn two_processes_writing_at_once_lose_nothing() {
 fn a_writer_killed_mid_way_loses_no_committed_version() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
+    fix_pipeline_beside(&path);
     let mut committed = 0;
     for round in 0..12 {
-        let mut child = Command::new(support::binary())
-            .args(["store", "import-dspy", saved_program("chain_of_thought_bootstrap.json").to_str().unwrap(), "--pipeline", "fix", "--store"])
-            .arg(&path)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = import_command(&path).stdout(std::process::Stdio::piped()).spawn().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(round));
         let _ = child.kill();
         let output = child.wait_with_output().unwrap();
@@ -332,6 +344,7 @@ fn a_writer_killed_mid_way_loses_no_committed_version() {
 fn the_command_line_lists_what_it_imported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store.db");
+    fix_pipeline_beside(&path);
     let output = import(&path);
     assert_eq!(String::from_utf8_lossy(&output.stdout), "imported fix / gen as version 1 (2 demos)\n");
     let listing = Command::new(support::binary()).args(["store", "versions", "--pipeline", "fix", "--json", "--store"]).arg(&path).output().unwrap();
@@ -483,7 +496,7 @@ fn hybrid_selection_converges_on_the_better_version() {
 fn chat_adapter_renders_partial_demos_and_reads_the_last_output_field() {
     use elexirion::pipeline::run::chat_adapter;
     let program = std::fs::read_to_string(saved_program("chain_of_thought_bootstrap.json")).unwrap();
-    let version = dspy::versions(dspy::parse(&program).unwrap(), "fix", &[]).remove(0);
+    let version = dspy::versions(dspy::parse(&program).unwrap(), "fix", &[], &["gen".to_string()]).unwrap().versions.remove(0);
     let mut inputs = serde_json::Map::new();
     inputs.insert("function".into(), json!("def id(x), do: x"));
     let rendered = chat_adapter::render(&version, &inputs).unwrap();

@@ -522,12 +522,19 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
         store,
         mode,
     };
-    let events: run::EventSink = std::sync::Arc::new(|event| match event {
+    // What the run's model calls cost, summed from its steps.
+    let spent: std::sync::Arc<std::sync::Mutex<crate::pipeline::providers::prices::Spend>> = Default::default();
+    let spent_by_steps = spent.clone();
+    let events: run::EventSink = std::sync::Arc::new(move |event| match event {
         RunEvent::StepStarted { step, step_type } => eprintln!("> {step} ({step_type})"),
-        RunEvent::StepFinished { step, provider, cached, elapsed, tokens } => {
+        RunEvent::StepFinished { step, provider, cached, elapsed, tokens, cost } => {
             let via = provider.map(|p| format!(" via {p}")).unwrap_or_default();
             let how = if cached { " (cached)".to_string() } else { tokens.map(|(i, o)| format!(", {i} -> {o} tokens")).unwrap_or_default() };
-            eprintln!("  done {step}{via} in {:.2} s{how}", elapsed.as_secs_f64());
+            let paid = cost.as_ref().map(|c| format!(", cost {c}")).unwrap_or_default();
+            eprintln!("  done {step}{via} in {:.2} s{how}{paid}", elapsed.as_secs_f64());
+            if let (Some(cost), Ok(mut spent)) = (cost, spent_by_steps.lock()) {
+                spent.merge(&cost);
+            }
         }
         RunEvent::StepSkipped { step } => eprintln!("  skipped {step}: its condition does not hold"),
         RunEvent::PromptServed { step, version, source } => eprintln!("  {step}: prompt version {version} ({source})"),
@@ -545,18 +552,25 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
     }
     let store = options.store.clone();
     // Said only when the store really holds the run (a locked store drops it).
+    let say_cost = || {
+        if let Some(spent) = spent.lock().ok().filter(|s| !s.is_empty()) {
+            eprintln!("cost: {spent}");
+        }
+    };
     let judge = |run_id: &str| {
+        say_cost();
         let recorded = store.as_ref().and_then(|s| s.lock().ok().map(|s| s.has_invocation(run_id)));
         if recorded == Some(Ok(true)) {
-            eprintln!("recorded as run {run_id} (judge it with `elexirion store verdict accepted|rejected|edited --invocation {run_id}`)");
+            eprintln!("recorded as run {run_id} (judge it with `elexirion store verdict accepted|rejected|edited --run {run_id}`)");
         }
     };
     if let (Some(prepared), Some(target)) = (&prepared, &target) {
         let outcome = match runtime.block_on(on_file::run(prepared, options, events)) {
             Ok(outcome) => outcome,
             Err(error) => {
-                if let Some(run_id) = &error.run_id {
-                    judge(run_id);
+                match &error.run_id {
+                    Some(run_id) => judge(run_id),
+                    None => say_cost(),
                 }
                 eprintln!("elexirion: {error}");
                 if json {
@@ -596,6 +610,7 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
             print_outcome(Ok(output))
         }
         Err(error) => {
+            say_cost();
             eprintln!("elexirion: {error}");
             ExitCode::FAILURE
         }

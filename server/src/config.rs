@@ -20,6 +20,9 @@
 //! openai = "llama3.1"                    # model per provider (steps may name their own)
 //! [providers.base-urls]
 //! openai = "http://localhost:11434/v1"   # overrides ANTHROPIC_/GEMINI_/OPENAI_BASE_URL
+//! [providers.prices]                     # US dollars per million tokens, over the list prices
+//! "anthropic/claude-sonnet-4-5" = { input = 3.0, output = 15.0 }
+//! "openai/llama3.1" = { input = 0, output = 0 }
 //!
 //! [store]
 //! path = ".elexirion/store.db"           # the optimization store, relative to the root
@@ -37,7 +40,7 @@ use crate::elixir::settings::RuleSettings;
 
 pub const FILE_NAME: &str = "elexirion.toml";
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub rules: RuleSettings,
@@ -72,8 +75,8 @@ impl StoreSettings {
     }
 }
 
-/// Which providers serve which steps, with which models and URLs.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+/// Which providers serve which steps, with which models, URLs and prices.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ProviderSettings {
     /// Providers for `claude*` and `parallel_claude` steps, in fallback
@@ -85,6 +88,9 @@ pub struct ProviderSettings {
     pub base_urls: std::collections::BTreeMap<String, String>,
     pub timeout_seconds: Option<u64>,
     pub max_retries: Option<u32>,
+    /// Dollars per million tokens by `provider/model`, over the list
+    /// prices of `pipeline::providers::prices`.
+    pub prices: std::collections::BTreeMap<String, crate::pipeline::providers::prices::Price>,
 }
 
 pub const PROVIDER_NAMES: &[&str] = &["anthropic", "gemini", "openai"];
@@ -124,6 +130,7 @@ impl Config {
         if let Some(unknown) = named.into_iter().find(|p| !PROVIDER_NAMES.contains(&p.as_str())) {
             return Err(format!("[providers]: unknown provider `{unknown}` (use anthropic, gemini or openai)"));
         }
+        crate::pipeline::providers::prices::validate(&providers.prices, PROVIDER_NAMES)?;
         Ok(config)
     }
 
@@ -216,6 +223,18 @@ mod tests {
         assert_eq!(merged.rules.max_parameters, 4, "keys not given keep the file's value");
         assert_eq!(merged.providers.claude, ["openai"]);
         assert!(file.with_overrides(&serde_json::json!({ "rules": { "disable": ["nope"] } })).is_err());
+    }
+
+    #[test]
+    fn prices_override_by_provider_and_model_and_mistakes_are_named() {
+        let config = Config::parse("[providers.prices]\n\"anthropic/claude-sonnet-4-5\" = { input = 2.5, output = 12 }\n\"openai/llama3.1\" = { input = 0, output = 0 }\n").unwrap();
+        assert_eq!(config.providers.prices["anthropic/claude-sonnet-4-5"].output, 12.0);
+        let error = |text: &str| Config::parse(&format!("[providers.prices]\n{text}\n")).unwrap_err();
+        assert!(error("\"claude-sonnet-4-5\" = { input = 3, output = 15 }").contains("\"provider/model\""));
+        assert!(error("\"mistral/large\" = { input = 3, output = 15 }").contains("unknown provider `mistral`"));
+        assert!(error("\"openai/gpt-4o\" = { input = -1, output = 15 }").contains("input must be dollars per million tokens"));
+        assert!(error("\"openai/gpt-4o\" = { input = 1, outptu = 15 }").contains("outptu"));
+        assert!(error("\"openai/gpt-4o\" = { input = 1 }").contains("output"));
     }
 
     #[test]

@@ -84,9 +84,23 @@ local ok, err = pcall(function()
     return vim.api.nvim_buf_get_name(0):find("elexirion://prompt/review/suggest", 1, true) ~= nil
   end)
   local shown = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
-  assert(shown:find("# review / suggest: version 1 (dspy)", 1, true), shown)
+  assert(shown:find("# review / suggest: version 2 (dspy)", 1, true), shown)
   assert(shown:find("[[ ## function ## ]]\ndef double(x), do: x * 2", 1, true), shown)
   vim.cmd("close")
+
+  -- A verdict on a buffer no AI edit changed judges nothing and says so.
+  vim.cmd("edit " .. dir .. "/lib/worker.ex")
+  local notified = {}
+  local original_notify = vim.notify
+  vim.notify = function(message, level)
+    table.insert(notified, message)
+  end
+  vim.cmd("ElexirionVerdict accepted")
+  wait_for("the verdict's answer", function()
+    return #notified > 0
+  end)
+  vim.notify = original_notify
+  assert(notified[1]:find("no AI edit was applied to lib/worker.ex", 1, true), vim.inspect(notified))
 
   -- The user commands exist.
   for _, command in ipairs({ ":ElexirionRun", ":ElexirionClear", ":ElexirionPrompt", ":ElexirionVerdict" }) do

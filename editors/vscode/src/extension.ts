@@ -19,6 +19,7 @@ import { formatPrompt, OptimizedPrompt, StepRef, stepAtLine } from "./prompt";
 import { nextRestartDelay } from "./restart";
 import { bundledServerPath, describeResolution, resolveServer } from "./server";
 import { KEY_VARIABLES, serverEnvironment, serverSettings } from "./settings";
+import { runToJudge, verdictArgument, verdictMessage, verdictQuestion } from "./verdict";
 
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
@@ -198,29 +199,33 @@ async function showOptimizedPrompt(): Promise<void> {
   }
 }
 
-/** Tell the store how the last AI edit of this file turned out. */
+/** Tell the store how the last AI edit of this file turned out: the run that edited it, by its id. */
 async function judgeLastEdit(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor || !client) {
     return;
   }
-  const picked = await vscode.window.showQuickPick(
-    [
-      { label: "accepted", description: "The edit was right as it was." },
-      { label: "edited", description: "Right after my changes: keep this file's text as the final result." },
-      { label: "rejected", description: "The edit was wrong." },
-    ],
-    { placeHolder: "How did the last AI edit of this file turn out?" },
-  );
-  if (!picked) {
-    return;
-  }
-  const argument: Record<string, string> = { uri: editor.document.uri.toString(), verdict: picked.label };
-  if (picked.label === "edited") {
-    argument.finalText = editor.document.getText();
-  }
+  const uri = editor.document.uri.toString();
   try {
-    await client.sendRequest(ExecuteCommandRequest.type, { command: "elexirion.recordVerdict", arguments: [argument] });
+    const last = runToJudge(await client.sendRequest(ExecuteCommandRequest.type, { command: "elexirion.lastAiEdit", arguments: [{ uri }] }));
+    if ("none" in last) {
+      void vscode.window.showInformationMessage(last.none);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      [
+        { label: "accepted" as const, description: "The edit was right as it was." },
+        { label: "edited" as const, description: "Right after my changes: keep this file's text as the final result." },
+        { label: "rejected" as const, description: "The edit was wrong." },
+      ],
+      { placeHolder: verdictQuestion(last.run) },
+    );
+    if (!picked) {
+      return;
+    }
+    const argument = verdictArgument(last.run, uri, picked.label, editor.document.getText());
+    const result = await client.sendRequest(ExecuteCommandRequest.type, { command: "elexirion.recordVerdict", arguments: [argument] });
+    void vscode.window.showInformationMessage(verdictMessage(result));
   } catch (error) {
     void vscode.window.showErrorMessage(`Elexirion: ${error instanceof Error ? error.message : String(error)}`);
   }

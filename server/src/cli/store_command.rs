@@ -69,17 +69,34 @@ pub enum StoreCommand {
         #[arg(long, default_value_t = 3)]
         max_demos: usize,
     },
-    /// Judge a run's result: accepted, rejected, or edited (accepted after
-    /// changes; give the final text with --final-file).
+    /// Compare a pipeline's prompt versions and execution modes, per step:
+    /// runs, acceptance with its 95% interval, evaluation score, latency,
+    /// tokens and cost, and what to do next (by the rule optimized mode uses).
+    Report {
+        #[arg(long)]
+        pipeline: String,
+        /// Also write the report as one self-contained HTML page, with charts.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Judge a run: the step whose answer was its result (or `--step`), as
+    /// accepted, rejected, or edited (accepted after changes; give the final
+    /// text with --final-file). The steps before it are not judged by it.
     Verdict {
         #[arg(value_parser = parse_verdict)]
         verdict: Verdict,
-        /// The run, as printed by `pipeline run`.
-        #[arg(long, required_unless_present = "pipeline")]
-        invocation: Option<String>,
-        /// Judge this pipeline's most recent run.
+        /// The run, as printed by `pipeline run`. Needed to judge a run again.
+        #[arg(long = "run", visible_alias = "invocation", value_name = "ID", required_unless_present = "pipeline", conflicts_with = "pipeline")]
+        run: Option<String>,
+        /// Judge this pipeline's newest run that is not judged yet.
         #[arg(long)]
         pipeline: Option<String>,
+        /// Judge this step of the run instead of its result's.
+        #[arg(long)]
+        step: Option<String>,
         #[arg(long, value_name = "PATH")]
         final_file: Option<PathBuf>,
     },
@@ -138,13 +155,28 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
                 .map(|m| m.split_once('=').map(|(a, b)| (a.to_string(), b.to_string())).ok_or(format!("--map `{m}`: expected PREDICTOR=STEP")))
                 .collect::<Result<_, _>>()?;
             let predictors = dspy::parse(&text).map_err(|e| format!("{}: {e}", program.display()))?;
-            let versions = dspy::versions(predictors, &pipeline, &map);
-            let ids = store.add_versions(&versions)?;
-            Ok(versions
+            // The store knows the steps the pipeline ran; the workspace's files are read only when it does not know them all.
+            let known = store.run_steps(&pipeline)?;
+            let steps = if predictors.iter().all(|p| known.contains(&dspy::step_for(p, &map))) { known } else { pipeline_steps(known, &pipeline)? };
+            let import = dspy::versions(predictors, &pipeline, &map, &steps).map_err(|e| format!("{}: {e}", program.display()))?;
+            for warning in &import.warnings {
+                eprintln!("elexirion: warning: {warning}");
+            }
+            let ids = store.add_versions(&import.versions)?;
+            Ok(import
+                .versions
                 .iter()
                 .zip(ids)
                 .map(|(v, id)| format!("imported {} / {} as version {id} ({} demos)\n", v.pipeline, v.step, v.demos.len()))
                 .collect())
+        }
+        StoreCommand::Report { pipeline, html, json } => {
+            let report = store.report(&pipeline)?;
+            if let Some(path) = html {
+                crate::check::write_atomically(&path, &crate::store::report::html::page(&report)).map_err(|e| format!("{}: {e}", path.display()))?;
+                eprintln!("wrote the report to {}", path.display());
+            }
+            Ok(if json { format!("{:#}\n", serde_json::json!(report)) } else { crate::store::report::text(&report) })
         }
         StoreCommand::Versions { pipeline, step, json } => {
             let versions = store.versions(&pipeline, step.as_deref())?;
@@ -184,7 +216,8 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
             let versions = store.versions(&pipeline, Some(&step))?;
             let shown = match version {
                 Some(id) => versions.iter().find(|v| v.id == id).ok_or(format!("{pipeline} / {step} has no version {id}"))?,
-                None => select::optimized(&versions).or_else(|| versions.last()).ok_or(format!("the store has no prompt for {pipeline} / {step}"))?,
+                // What optimized mode sends: by evidence, else the written prompt.
+                None => select::by_evidence(&versions).or_else(|| select::manual(&versions)).or_else(|| versions.last()).ok_or(format!("the store has no prompt for {pipeline} / {step}"))?,
             };
             Ok(format!("version {} ({})\n\n{}\n", shown.id, shown.version.source, chat_adapter::preview(&shown.version).trim_end()))
         }
@@ -211,22 +244,48 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
             }
             Ok(out)
         }
-        StoreCommand::Verdict { verdict, invocation, pipeline, final_file } => {
-            let invocation = match (invocation, pipeline) {
-                (Some(invocation), _) => invocation,
-                (None, Some(pipeline)) => store.last_invocation(&pipeline)?.ok_or(format!("the store has no run of `{pipeline}`"))?,
-                (None, None) => return Err("give --invocation or --pipeline".into()),
-            };
+        StoreCommand::Verdict { verdict, run, pipeline, step, final_file } => {
             let final_text = final_file.map(|p| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))).transpose()?;
             if final_text.is_some() && verdict != Verdict::Edited {
                 return Err("--final-file goes with the verdict `edited`".into());
             }
-            match store.set_verdict(&invocation, verdict, final_text.as_deref())? {
-                0 => Err(format!("run {invocation} has no recorded answer to judge")),
-                n => Ok(format!("run {invocation}: {n} example(s) judged {}\n", verdict.name())),
-            }
+            let invocation = match (run, pipeline) {
+                (Some(run), _) => run,
+                (None, Some(pipeline)) => newest_unjudged(&store, &pipeline, step.as_deref())?,
+                (None, None) => return Err("give --run ID or --pipeline NAME".into()),
+            };
+            let judgment = store.judge(&invocation, step.as_deref(), verdict, final_text.as_deref()).map_err(|e| e.to_string())?;
+            Ok(verdict_report(&judgment))
         }
     }
+}
+
+/// The newest run of `pipeline` not judged yet; when all are, an error that
+/// says how to judge one again (by its id, so it is never done by accident).
+fn newest_unjudged(store: &Store, pipeline: &str, step: Option<&str>) -> Result<String, String> {
+    if let Some(run) = store.newest_unjudged(pipeline, step)? {
+        return Ok(run.invocation);
+    }
+    let newest = store.last_invocation(pipeline)?.ok_or(format!("the store has no run of `{pipeline}`"))?;
+    let described = store.run(&newest)?.map(|r| r.describe()).unwrap_or_else(|| format!("run {newest}"));
+    let judged = match store.verdict_of(&newest, step)? {
+        Some((step, Some(verdict))) => format!(": {step} {}", verdict.name()),
+        _ => String::new(),
+    };
+    Err(format!("every run of `{pipeline}` is judged already (the newest is {described}{judged}); to judge one again, give its id: --run ID"))
+}
+
+/// What a verdict judged, and what it changed.
+fn verdict_report(judgment: &crate::store::examples::Judgment) -> String {
+    let mut out = format!("{}: {}\n", judgment.run.describe(), judgment.change());
+    if !judgment.other_steps.is_empty() {
+        out.push_str(&format!(
+            "not judged by this: {} (judge a step on its own with --run {} --step NAME)\n",
+            judgment.other_steps.join(", "),
+            judgment.run.invocation
+        ));
+    }
+    out
 }
 
 /// Evaluation results as a table (or JSON).
@@ -238,9 +297,43 @@ pub fn scores_table(steps: &[StepScores], json: bool) -> String {
     for step in steps {
         out.push_str(&format!("{} ({}):\n", step.step, step.metric));
         for score in &step.scores {
-            let failed = if score.failures > 0 { format!(", {} failed", score.failures) } else { String::new() };
-            out.push_str(&format!("  version {:>4} {:<8} {:.3} on {} examples{failed}\n", score.version, score.source, score.score, score.examples));
+            let failed = if score.failures > 0 { format!(", {} failed or unusable ({})", score.failures, score.problems.join("; ")) } else { String::new() };
+            let demos = if score.held_out_demos > 0 { format!(", {} of its demos left out", score.held_out_demos) } else { String::new() };
+            let scored = score.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "  -  ".into());
+            out.push_str(&format!("  version {:>4} {:<8} {scored} on {} examples{demos}{failed}\n", score.version, score.source, score.examples));
         }
     }
     out
+}
+
+/// The model steps of `pipeline`: `steps` (those the store has seen it
+/// run) and those of the workspace's pipeline files that carry its name
+/// (the workspace: where elexirion.toml is, else the current directory).
+fn pipeline_steps(mut steps: Vec<String>, pipeline: &str) -> Result<Vec<String>, String> {
+    let here = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let root = match crate::config::Config::discover(&here) {
+        Ok(Some((file, _))) => file.parent().map(Path::to_path_buf).unwrap_or(here),
+        _ => here,
+    };
+    for entry in ignore::WalkBuilder::new(&root).build().flatten() {
+        let path = entry.path();
+        let Some(name) = path.to_str().filter(|p| p.ends_with(".yaml") || p.ends_with(".yml")) else { continue };
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        if !crate::pipeline::is_pipeline_file(name, &text) {
+            continue;
+        }
+        let Some(root_node) = crate::pipeline::yaml::parse(&text).root else { continue };
+        let Some(workflow) = crate::pipeline::outline::workflow(&root_node) else { continue };
+        if workflow.get("name").and_then(crate::pipeline::yaml::YamlNode::as_str) != Some(pipeline) {
+            continue;
+        }
+        let model_steps = crate::pipeline::outline::all_steps(workflow, &text)
+            .into_iter()
+            .filter(|s| s.step_type.as_deref().is_some_and(|t| crate::pipeline::run::MODEL_STEPS.contains(&t)))
+            .map(|s| s.name);
+        steps.extend(model_steps);
+    }
+    steps.sort();
+    steps.dedup();
+    Ok(steps)
 }

@@ -253,12 +253,16 @@ impl Run {
             let _ = sender.send(event);
         });
         let started = std::time::Instant::now();
+        let mut spent = crate::pipeline::providers::prices::Spend::default();
         let running = on_file::run(&self.prepared, options, events);
         tokio::pin!(running);
         let outcome = loop {
             tokio::select! {
                 result = &mut running => break Some(result),
                 Some(event) = receiver.recv() => {
+                    if let RunEvent::StepFinished { cost: Some(cost), .. } = &event {
+                        spent.merge(cost);
+                    }
                     if let Some(message) = progress_message(&event, started.elapsed()) {
                         progress.report_with_message(message, None).await;
                     }
@@ -274,6 +278,14 @@ impl Run {
             }
             Some(Ok(outcome)) => self.present(outcome).await,
         };
+        // Steps that finished just before the run did: their events wait here.
+        while let Ok(event) = receiver.try_recv() {
+            if let RunEvent::StepFinished { cost: Some(cost), .. } = &event {
+                spent.merge(cost);
+            }
+        }
+        // What the run cost, however it ended: the calls were made.
+        let message = if spent.is_empty() { message } else { format!("{message} · cost {spent}") };
         progress.finish_with_message(message).await;
         result
     }
@@ -330,7 +342,12 @@ impl Run {
         let workspace_edit = self.workspace_edit(edit)?;
         let response = self.client.apply_edit(workspace_edit).await.map_err(|e| format!("the editor did not answer the edit: {e}"))?;
         if response.applied {
-            super::prompt_store::applied(&self.state, &self.uri, run_id, &self.prepared.original);
+            // Remembered for the document the edit changed (the test file, for generated tests).
+            let edited = match self.block.writes_to {
+                WritesTo::File => self.uri.clone(),
+                WritesTo::TestFile => Uri::from_file_path(&edit.path).ok_or("the test file has no URI")?,
+            };
+            super::prompt_store::applied(&self.state, &edited, &self.uri, &self.block.name, run_id, &edit.before);
         } else {
             super::prompt_store::refused(&self.state, run_id);
         }
@@ -423,10 +440,11 @@ fn progress_message(event: &RunEvent, elapsed: Duration) -> Option<String> {
     let seconds = elapsed.as_secs();
     match event {
         RunEvent::StepStarted { step, .. } => Some(format!("{step}… ({seconds} s)")),
-        RunEvent::StepFinished { step, provider, tokens, .. } => {
+        RunEvent::StepFinished { step, provider, tokens, cost, .. } => {
             let via = provider.as_ref().map(|p| format!(" via {p}")).unwrap_or_default();
             let used = tokens.map(|(input, output)| format!(", {input} → {output} tokens")).unwrap_or_default();
-            Some(format!("{step} done{via}{used} ({seconds} s)"))
+            let paid = cost.as_ref().map(|c| format!(", {c}")).unwrap_or_default();
+            Some(format!("{step} done{via}{used}{paid} ({seconds} s)"))
         }
         _ => None,
     }

@@ -3,7 +3,10 @@
 //! version a step runs with, answers `elexirion/optimizedPrompt`, offers to
 //! write a stored version into the YAML, and learns from the user: an
 //! applied refactor is an accepted example, a refused or undone one a
-//! rejected example, `elexirion.recordVerdict` anything else.
+//! rejected example, `elexirion.recordVerdict` anything else. Each AI edit
+//! is remembered by the document it changed (the test file, for generated
+//! tests), so a verdict given from a document judges the run that edited
+//! that document, or says that none did.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -19,11 +22,12 @@ use super::state::State;
 use crate::document::DocumentKind;
 use crate::pipeline::optimized_prompt;
 use crate::pipeline::run::{chat_adapter, SharedStore};
-use crate::store::examples::Verdict;
+use crate::store::examples::{Judgment, Verdict};
 use crate::store::select::{self, Mode};
 use crate::store::{OpenError, PromptVersion, Store};
 
 pub const VERDICT: &str = "elexirion.recordVerdict";
+pub const LAST_EDIT: &str = "elexirion.lastAiEdit";
 pub const OPTIMIZED_PROMPT: &str = "elexirion/optimizedPrompt";
 
 /// The store as opened for a path (reopened when the configured path changes).
@@ -33,9 +37,14 @@ pub struct StoreSlot {
     store: Option<SharedStore>,
 }
 
-/// A refactor the user applied, until they undo it or close the file.
+/// The AI edit the user applied to a document, until they undo it or
+/// close the document.
 pub struct Applied {
     invocation: String,
+    pipeline: String,
+    /// The document the pipeline ran on (the module, when it wrote its tests).
+    source: Uri,
+    /// The edited document's text before the edit, to notice an undo.
     before: (usize, u64),
 }
 
@@ -97,7 +106,8 @@ pub fn hover_section(state: &State, source: &str, offset: usize) -> Option<Strin
     let mode = crate::pipeline::run::resolve_mode(workflow, state.config().store.mode);
     let served = match mode {
         Mode::Traditional | Mode::Evaluation => select::manual(&versions),
-        Mode::Optimized => select::optimized(&versions).or_else(|| select::manual(&versions)),
+        // What optimized mode really serves: the evidence rule, else the written prompt.
+        Mode::Optimized => select::by_evidence(&versions).or_else(|| select::manual(&versions)),
         Mode::Hybrid => select::best(&versions),
     };
     let Some(version) = served else {
@@ -175,24 +185,27 @@ pub fn code_actions(state: &State, uri: &Uri, range: lsp::Range) -> Vec<CodeActi
     })]
 }
 
-/// Give a verdict on a run, from a store already opened.
-fn judge(state: &State, invocation: &str, verdict: Verdict, final_text: Option<&str>) -> Result<usize, String> {
+/// Give a verdict on a run (its result's step, or `step`).
+fn judge(state: &State, invocation: &str, step: Option<&str>, verdict: Verdict, final_text: Option<&str>) -> Result<Judgment, String> {
     let store = store(state).0.ok_or("the optimization store is off")?;
     let mut store = store.lock().map_err(|_| "the store is unavailable".to_string())?;
-    store.set_verdict(invocation, verdict, final_text)
+    store.judge(invocation, step, verdict, final_text).map_err(|e| e.to_string())
 }
 
-/// A refactor was applied: accepted, and watched for an undo.
-pub fn applied(state: &State, uri: &Uri, invocation: &str, before: &str) {
-    if let Err(problem) = judge(state, invocation, Verdict::Accepted, None) {
+/// A refactor was applied to `edited` (the document it changed, which is
+/// not `source` when a pipeline writes tests): accepted, and remembered
+/// for that document, to notice an undo and to judge it later.
+pub fn applied(state: &State, edited: &Uri, source: &Uri, pipeline: &str, invocation: &str, before: &str) {
+    if let Err(problem) = judge(state, invocation, None, Verdict::Accepted, None) {
         tracing::warn!("could not record the accepted run: {problem}");
     }
-    state.applied().insert(uri.clone(), Applied { invocation: invocation.to_string(), before: fingerprint(before) });
+    let applied = Applied { invocation: invocation.to_string(), pipeline: pipeline.to_string(), source: source.clone(), before: fingerprint(before) };
+    state.applied().insert(edited.clone(), applied);
 }
 
 /// A refactor the user refused in review.
 pub fn refused(state: &State, invocation: &str) {
-    if let Err(problem) = judge(state, invocation, Verdict::Rejected, None) {
+    if let Err(problem) = judge(state, invocation, None, Verdict::Rejected, None) {
         tracing::warn!("could not record the refused run: {problem}");
     }
 }
@@ -213,25 +226,106 @@ pub fn check_undo(state: &State, uri: &Uri) {
     }
     if let Some(applied) = state.applied().remove(uri) {
         tracing::info!(invocation = applied.invocation.as_str(), "an applied pipeline edit was undone; recorded as rejected");
-        if let Err(problem) = judge(state, &applied.invocation, Verdict::Rejected, None) {
+        if let Err(problem) = judge(state, &applied.invocation, None, Verdict::Rejected, None) {
             tracing::warn!("could not record the undone run: {problem}");
         }
     }
 }
 
-/// `elexirion.recordVerdict {invocation | uri, verdict, finalText?}`: an
-/// explicit verdict, e.g. "accepted after edits" with the final text.
-pub fn verdict_command(state: &State, arguments: &[Value]) -> Result<Value, String> {
-    let argument = arguments.first().ok_or("expected one argument {invocation | uri, verdict, finalText?}")?;
-    let verdict = argument["verdict"].as_str().and_then(Verdict::parse).ok_or("`verdict` must be accepted, rejected or edited")?;
-    let invocation = match (argument["invocation"].as_str(), argument["uri"].as_str()) {
-        (Some(invocation), _) => invocation.to_string(),
-        (None, Some(uri)) => {
-            let uri: Uri = uri.parse().map_err(|_| format!("`{uri}` is not a URI"))?;
-            state.applied().get(&uri).map(|a| a.invocation.clone()).ok_or("no pipeline edit was applied to that document")?
+fn uri_argument(argument: &Value) -> Result<Option<Uri>, String> {
+    match argument["uri"].as_str() {
+        Some(uri) => uri.parse().map(Some).map_err(|_| format!("`{uri}` is not a URI")),
+        None => Ok(None),
+    }
+}
+
+/// A document as the user knows it: its path in the workspace.
+fn display(state: &State, uri: &Uri) -> String {
+    let path = uri.to_file_path().map(|p| p.into_owned());
+    match (path, state.root()) {
+        (Some(path), Some(root)) => path.strip_prefix(&root).unwrap_or(&path).display().to_string(),
+        (Some(path), None) => path.display().to_string(),
+        (None, _) => uri.as_str().to_string(),
+    }
+}
+
+/// Why a document has no AI edit to judge, pointing at the document that
+/// has one when a run from this document edited another (generated tests).
+fn no_edit(state: &State, uri: &Uri) -> String {
+    let mut message = format!("no AI edit was applied to {} in this session, so there is nothing of it to judge", display(state, uri));
+    let elsewhere = state.applied().iter().find(|(edited, a)| a.source == *uri && *edited != uri).map(|(edited, a)| (edited.clone(), a.pipeline.clone()));
+    if let Some((edited, pipeline)) = elsewhere {
+        message.push_str(&format!("; the {pipeline} run from it edited {}: judge it from there", display(state, &edited)));
+    }
+    message
+}
+
+/// `elexirion.lastAiEdit {uri}`: the run whose edit was applied to this
+/// document, `{runId, pipeline, step, verdict, startedAt, file}`, or
+/// `{runId: null, message}` saying why there is none.
+pub fn last_edit_command(state: &State, arguments: &[Value]) -> Result<Value, String> {
+    let argument = arguments.first().ok_or("expected one argument {uri}")?;
+    let uri = uri_argument(argument)?.ok_or("`uri` (a string) is required")?;
+    let tracked = state.applied().get(&uri).map(|a| (a.invocation.clone(), a.pipeline.clone()));
+    let Some((invocation, pipeline)) = tracked else {
+        return Ok(json!({ "runId": null, "message": no_edit(state, &uri) }));
+    };
+    let (step, verdict, started_at) = match existing_store(state).0 {
+        Some(store) => {
+            let store = store.lock().map_err(|_| "the store is unavailable".to_string())?;
+            let judged = store.verdict_of(&invocation, None)?;
+            let started_at = store.run(&invocation)?.map(|r| r.started_at);
+            (judged.as_ref().map(|(step, _)| step.clone()), judged.and_then(|(_, v)| v), started_at)
         }
+        None => (None, None, None),
+    };
+    Ok(json!({
+        "runId": invocation,
+        "pipeline": pipeline,
+        "step": step,
+        "verdict": verdict.map(Verdict::name),
+        "startedAt": started_at,
+        "file": display(state, &uri),
+    }))
+}
+
+/// `elexirion.recordVerdict {uri | invocation, verdict, finalText?, step?}`:
+/// an explicit verdict. With `uri`, on the run whose edit was applied to
+/// that document (refused when there is none, or when `invocation` names
+/// another run); `edited` without `finalText` takes the document's text.
+pub fn verdict_command(state: &State, arguments: &[Value]) -> Result<Value, String> {
+    let argument = arguments.first().ok_or("expected one argument {invocation | uri, verdict, finalText?, step?}")?;
+    let verdict = argument["verdict"].as_str().and_then(Verdict::parse).ok_or("`verdict` must be accepted, rejected or edited")?;
+    let uri = uri_argument(argument)?;
+    let tracked = match &uri {
+        Some(uri) => {
+            // Looked up apart: `no_edit` takes the same lock.
+            let invocation = state.applied().get(uri).map(|a| a.invocation.clone());
+            Some(invocation.ok_or_else(|| no_edit(state, uri))?)
+        }
+        None => None,
+    };
+    let invocation = match (argument["invocation"].as_str(), tracked) {
+        (Some(asked), Some(tracked)) if asked != tracked => {
+            return Err(format!("the last AI edit of this document is run {tracked}, not run {asked}; nothing was judged"));
+        }
+        (_, Some(tracked)) => tracked,
+        (Some(asked), None) => asked.to_string(),
         (None, None) => return Err("give `invocation` or `uri`".into()),
     };
-    let judged = judge(state, &invocation, verdict, argument["finalText"].as_str())?;
-    Ok(json!({ "invocation": invocation, "judged": judged }))
+    let document_text = || uri.as_ref().and_then(|uri| state.documents().get(uri).map(|d| d.text().to_string()));
+    let final_text = match argument["finalText"].as_str() {
+        Some(text) => Some(text.to_string()),
+        None if verdict == Verdict::Edited => document_text(),
+        None => None,
+    };
+    let judgment = judge(state, &invocation, argument["step"].as_str(), verdict, final_text.as_deref())?;
+    Ok(json!({
+        "invocation": invocation,
+        "judged": 1,
+        "step": judgment.step,
+        "previous": judgment.previous.map(Verdict::name),
+        "verdict": judgment.verdict.name(),
+        "message": format!("{}: {}", judgment.run.describe(), judgment.change()),
+    }))
 }

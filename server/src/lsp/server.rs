@@ -127,7 +127,7 @@ impl LanguageServer for Backend {
                     document_symbol_provider: Some(OneOf::Left(true)),
                     semantic_tokens_provider: Some(semantic_tokens::capability()),
                     execute_command_provider: Some(ExecuteCommandOptions {
-                        commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string(), prompt_store::VERDICT.to_string()],
+                        commands: vec![pipeline_runs::RUN.to_string(), pipeline_runs::CLEAR.to_string(), prompt_store::VERDICT.to_string(), prompt_store::LAST_EDIT.to_string()],
                         ..Default::default()
                     }),
                     code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
@@ -261,6 +261,9 @@ impl LanguageServer for Backend {
                     Ok(None)
                 }
                 prompt_store::VERDICT => prompt_store::verdict_command(&self.state, &params.arguments)
+                    .map(Some)
+                    .map_err(tower_lsp_server::jsonrpc::Error::invalid_params),
+                prompt_store::LAST_EDIT => prompt_store::last_edit_command(&self.state, &params.arguments)
                     .map(Some)
                     .map_err(tower_lsp_server::jsonrpc::Error::invalid_params),
                 other => Err(tower_lsp_server::jsonrpc::Error::invalid_params(format!("unknown command `{other}`"))),

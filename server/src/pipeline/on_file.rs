@@ -198,6 +198,13 @@ pub async fn run(prepared: &Prepared, mut options: RunOptions, events: EventSink
     let result = run::run_checked(&prepared.pipeline, options, events, &usable).await.map_err(|e| FileRunError { run_id: None, message: e.to_string() })?;
     let answer = result.last().map(|o| o.text.clone()).unwrap_or_default();
     let concluded = conclude(prepared, &answer, result.invocation.clone());
+    if let Some(store) = &store {
+        // So that a verdict can say which run it judged: the one on this file.
+        let noted = store.lock().map_err(|_| "the store's lock is poisoned".to_string()).and_then(|mut s| s.set_run_file(&result.invocation, &prepared.display_path));
+        if let Err(problem) = noted {
+            tracing::warn!("could not note the run's file in the store: {problem}");
+        }
+    }
     if concluded.is_err() {
         // Never served again from the cache: the next run asks anew.
         if let Some(dir) = cache_dir(&prepared.root) {

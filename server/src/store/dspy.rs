@@ -74,27 +74,76 @@ fn name_from_prefix(prefix: &str) -> String {
     prefix.trim().trim_end_matches(':').trim().to_lowercase().replace(' ', "_")
 }
 
+/// What an import makes: a version per predictor that names a step, and
+/// a warning per predictor that names none (it is not imported).
+#[derive(Debug, PartialEq)]
+pub struct Import {
+    pub versions: Vec<NewVersion>,
+    pub warnings: Vec<String>,
+}
+
 /// The step a predictor maps to: `--map PATH=STEP`, else its path without
-/// a trailing `.predict`.
-pub fn versions(predictors: Vec<Predictor>, pipeline: &str, map: &[(String, String)]) -> Vec<NewVersion> {
-    predictors
+/// a trailing `.predict`. `steps` are the pipeline's model steps: a
+/// version for a step that does not exist would never be served, so a
+/// program none of whose predictors names a step is an error listing
+/// them, and a predictor that names none while others do is left out
+/// with a warning naming it (the rest of the program is still useful).
+pub fn versions(predictors: Vec<Predictor>, pipeline: &str, map: &[(String, String)], steps: &[String]) -> Result<Import, String> {
+    let listed = |names: &[String]| if names.is_empty() { "none".to_string() } else { names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ") };
+    let paths: Vec<String> = predictors.iter().map(|p| p.path.clone()).collect();
+    for (from, to) in map {
+        if !paths.contains(from) {
+            return Err(format!("--map {from}={to}: the program has no predictor `{from}` (its predictors: {})", listed(&paths)));
+        }
+        if !steps.contains(to) {
+            return Err(format!("--map {from}={to}: pipeline `{pipeline}` has no model step `{to}` (its steps: {})", listed(steps)));
+        }
+    }
+    let step_of = |p: &Predictor| step_for(p, map);
+    let (matching, strays): (Vec<Predictor>, Vec<Predictor>) = predictors.into_iter().partition(|p| steps.contains(&step_of(p)));
+    if matching.is_empty() {
+        let names: Vec<String> = strays.iter().map(|p| format!("`{}` (step `{}`)", p.path, step_of(p))).collect();
+        return Err(format!(
+            "no predictor of the program names a step of pipeline `{pipeline}`: {}; its steps: {}. Map them with --map PREDICTOR=STEP",
+            names.join(", "),
+            listed(steps)
+        ));
+    }
+    let warnings = strays
+        .iter()
+        .map(|p| format!("predictor `{}` names no step of `{pipeline}` (`{}`; its steps: {}); not imported (map it with --map {}=STEP)", p.path, step_of(p), listed(steps), p.path))
+        .collect();
+    let versions = matching
         .into_iter()
-        .map(|p| {
-            let step = map
-                .iter()
-                .find(|(from, _)| *from == p.path)
-                .map(|(_, to)| to.clone())
-                .unwrap_or_else(|| p.path.strip_suffix(".predict").unwrap_or(&p.path).to_string());
-            NewVersion {
-                pipeline: pipeline.to_string(),
-                step,
-                instructions: p.instructions,
-                fields: p.fields,
-                demos: p.demos,
-                source: "dspy".into(),
-                parent: None,
-                notes: Some(format!("imported from DSPy predictor `{}`", p.path)),
-            }
+        .map(|p| NewVersion {
+            pipeline: pipeline.to_string(),
+            step: step_of(&p),
+            instructions: p.instructions,
+            fields: p.fields,
+            demos: p.demos,
+            source: "dspy".into(),
+            parent: None,
+            notes: Some(format!("imported from DSPy predictor `{}`", p.path)),
         })
-        .collect()
+        .collect();
+    Ok(Import { versions, warnings })
+}
+
+/// The step `--map` gives a predictor, else its path without `.predict`.
+pub fn step_for(predictor: &Predictor, map: &[(String, String)]) -> String {
+    map.iter()
+        .find(|(from, _)| *from == predictor.path)
+        .map(|(_, to)| to.clone())
+        .unwrap_or_else(|| predictor.path.strip_suffix(".predict").unwrap_or(&predictor.path).to_string())
+}
+
+impl super::Store {
+    /// The steps the store has seen the pipeline run: those with a
+    /// version of the pipeline's own prompt.
+    pub fn run_steps(&self, pipeline: &str) -> Result<Vec<String>, String> {
+        let mut statement =
+            self.connection.prepare_cached("SELECT DISTINCT step FROM prompt_versions WHERE pipeline = ?1 AND source = 'manual' ORDER BY step").map_err(super::error)?;
+        let rows = statement.query_map([pipeline], |row| row.get(0)).map_err(super::error)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(super::error)
+    }
 }

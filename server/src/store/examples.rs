@@ -1,6 +1,9 @@
 //! Runs and examples: every model call a pipeline makes is a run of one
 //! prompt version; a run that answered leaves an example (the inputs the
-//! step received and its output) for the user's verdict to judge later.
+//! step received and its output) for the user's verdict to judge later. A
+//! verdict judges one step's example (by default the step whose answer was
+//! the run's result), never the steps before it; a cache hit adds no
+//! example, it points at the one whose answer it served again.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
@@ -87,16 +90,32 @@ impl Store {
             Outcome::Cached => ("cached", None),
             Outcome::Failed(message) => ("error", Some(message.as_str())),
         };
+        let example = match &run.example {
+            Some((inputs, output)) => Some((serde_json::to_string(inputs).map_err(|e| e.to_string())?, output)),
+            None => None,
+        };
+        // A cache hit serves an answer the store already holds: it points
+        // at that example instead of adding the same one again.
+        let reused: Option<i64> = match (&run.outcome, &example) {
+            (Outcome::Cached, Some((inputs, output))) => transaction
+                .query_row(
+                    "SELECT id FROM examples WHERE pipeline = ?1 AND step = ?2 AND inputs = ?3 AND output = ?4 ORDER BY id DESC LIMIT 1",
+                    params![run.pipeline, run.step, inputs, output],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(error)?,
+            _ => None,
+        };
         transaction
             .execute(
-                "INSERT INTO runs (invocation, pipeline, step, version, provider, model, latency_ms, input_tokens, output_tokens, outcome, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![run.invocation, run.pipeline, run.step, run.version, run.provider, run.model, run.latency_ms, run.input_tokens, run.output_tokens, outcome, failure],
+                "INSERT INTO runs (invocation, pipeline, step, version, provider, model, latency_ms, input_tokens, output_tokens, outcome, error, reused_example)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![run.invocation, run.pipeline, run.step, run.version, run.provider, run.model, run.latency_ms, run.input_tokens, run.output_tokens, outcome, failure, reused],
             )
             .map_err(error)?;
         let id = transaction.last_insert_rowid();
-        if let Some((inputs, output)) = &run.example {
-            let inputs = serde_json::to_string(inputs).map_err(|e| e.to_string())?;
+        if let (Some((inputs, output)), None) = (&example, reused) {
             transaction
                 .execute(
                     "INSERT INTO examples (run, pipeline, step, version, inputs, output) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -138,42 +157,98 @@ impl Store {
             .optional()
             .map_err(error)?;
         let Some((run, version)) = last else { return Ok(false) };
-        transaction.execute("UPDATE runs SET outcome = 'error', error = ?2 WHERE id = ?1", params![run, why]).map_err(error)?;
+        transaction.execute("UPDATE runs SET outcome = 'error', error = ?2, reused_example = NULL WHERE id = ?1", params![run, why]).map_err(error)?;
         transaction.execute("UPDATE prompt_versions SET errors = errors + 1 WHERE id = ?1", [version]).map_err(error)?;
         transaction.execute("DELETE FROM examples WHERE run = ?1", [run]).map_err(error)?;
         transaction.commit().map_err(error)?;
         Ok(true)
     }
 
-    /// Judge every example of one pipeline run. `final_text` is the user's
-    /// edited result and belongs to the run's last step. Judging again
-    /// (an accepted edit later undone) moves the counts. Returns how many
-    /// examples were judged.
+    /// Judge the step whose answer was the run's result (its last answered
+    /// model call): the steps before it are not judged by it. How many
+    /// examples were judged (0 or 1). See [`Store::judge`].
     pub fn set_verdict(&mut self, invocation: &str, verdict: Verdict, final_text: Option<&str>) -> Result<usize, String> {
-        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
-        let judged: Vec<(i64, i64, Option<String>)> = {
-            let mut statement = transaction
-                .prepare("SELECT e.id, e.version, e.verdict FROM examples e JOIN runs r ON r.id = e.run WHERE r.invocation = ?1 ORDER BY e.id")
-                .map_err(error)?;
-            let rows = statement.query_map([invocation], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).map_err(error)?;
+        match self.judge(invocation, None, verdict, final_text) {
+            Ok(_) => Ok(1),
+            Err(VerdictError::NothingToJudge(_)) => Ok(0),
+            Err(other) => Err(other.to_string()),
+        }
+    }
+
+    /// Judge one step of a run: `step`, else the step whose answer was the
+    /// run's result. `final_text` (for `edited`) is the user's result,
+    /// stored in the shape of the step's own answer. Judging again moves
+    /// the version's counts and says from what to what.
+    pub fn judge(&mut self, invocation: &str, step: Option<&str>, verdict: Verdict, final_text: Option<&str>) -> Result<Judgment, VerdictError> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(VerdictError::store)?;
+        let run = run_summary(&transaction, invocation).map_err(VerdictError::Store)?.ok_or_else(|| VerdictError::UnknownRun(invocation.to_string()))?;
+        let Some((example, judged_step)) = judged_example(&transaction, invocation, step).map_err(VerdictError::Store)? else {
+            return Err(VerdictError::NothingToJudge(match step {
+                Some(step) => format!("{} has no answer of step `{step}` to judge", run.describe()),
+                None => format!("{} has no recorded answer to judge", run.describe()),
+            }));
+        };
+        let (version, previous, output): (i64, Option<String>, String) = transaction
+            .query_row("SELECT version, verdict, output FROM examples WHERE id = ?1", [example], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(VerdictError::store)?;
+        let previous = previous.as_deref().and_then(Verdict::parse);
+        if previous != Some(verdict) {
+            if let Some(previous) = previous {
+                let column = previous.name();
+                transaction.execute(&format!("UPDATE prompt_versions SET {column} = {column} - 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
+            }
+            let column = verdict.name();
+            transaction.execute(&format!("UPDATE prompt_versions SET {column} = {column} + 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
+        }
+        // Only an edited result keeps the user's text: accepted means the
+        // answer as it was, and a rejected answer is what not to do.
+        let final_text = final_text.map(|text| shaped_like_answer(&output, text));
+        transaction
+            .execute(
+                "UPDATE examples SET verdict = ?2, final_text = CASE WHEN ?2 = 'edited' THEN coalesce(?3, final_text) END,
+                 judged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                params![example, verdict.name(), final_text],
+            )
+            .map_err(VerdictError::store)?;
+        let other_steps = answered_steps(&transaction, invocation).map_err(VerdictError::Store)?.into_iter().filter(|s| *s != judged_step).collect();
+        transaction.commit().map_err(VerdictError::store)?;
+        Ok(Judgment { run, step: judged_step, previous, verdict, other_steps })
+    }
+
+    /// The newest run of a pipeline whose result (or `step`, when given)
+    /// nobody has judged yet: what "judge the last run" means, so that
+    /// judging twice judges two runs, never the same one again.
+    pub fn newest_unjudged(&self, pipeline: &str, step: Option<&str>) -> Result<Option<RunSummary>, String> {
+        let invocations: Vec<String> = {
+            let mut statement = self.connection.prepare_cached("SELECT invocation FROM runs WHERE pipeline = ?1 GROUP BY invocation ORDER BY max(id) DESC").map_err(error)?;
+            let rows = statement.query_map([pipeline], |row| row.get(0)).map_err(error)?;
             rows.collect::<Result<_, _>>().map_err(error)?
         };
-        let last = judged.last().map(|(id, _, _)| *id);
-        for (example, version, previous) in &judged {
-            if let Some(previous) = previous.as_deref() {
-                transaction.execute(&format!("UPDATE prompt_versions SET {previous} = {previous} - 1 WHERE id = ?1"), [version]).map_err(error)?;
+        for invocation in invocations {
+            let Some((example, _)) = judged_example(&self.connection, &invocation, step)? else { continue };
+            let verdict: Option<String> = self.connection.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(error)?;
+            if verdict.is_none() {
+                return run_summary(&self.connection, &invocation);
             }
-            transaction.execute(&format!("UPDATE prompt_versions SET {0} = {0} + 1 WHERE id = ?1", verdict.name()), [version]).map_err(error)?;
-            let text = if Some(*example) == last { final_text } else { None };
-            transaction
-                .execute(
-                    "UPDATE examples SET verdict = ?2, final_text = coalesce(?3, final_text), judged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-                    params![example, verdict.name(), text],
-                )
-                .map_err(error)?;
         }
-        transaction.commit().map_err(error)?;
-        Ok(judged.len())
+        Ok(None)
+    }
+
+    /// When a run started, of which pipeline, on what file.
+    pub fn run(&self, invocation: &str) -> Result<Option<RunSummary>, String> {
+        run_summary(&self.connection, invocation)
+    }
+
+    /// The verdict a run's result (or `step`) has, if any.
+    pub fn verdict_of(&self, invocation: &str, step: Option<&str>) -> Result<Option<(String, Option<Verdict>)>, String> {
+        let Some((example, step)) = judged_example(&self.connection, invocation, step)? else { return Ok(None) };
+        let verdict: Option<String> = self.connection.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(error)?;
+        Ok(Some((step, verdict.as_deref().and_then(Verdict::parse))))
+    }
+
+    /// Note the file a run was on (workspace-relative), to name it later.
+    pub fn set_run_file(&mut self, invocation: &str, file: &str) -> Result<(), String> {
+        self.connection.execute("UPDATE runs SET file = ?2 WHERE invocation = ?1", params![invocation, file]).map(|_| ()).map_err(error)
     }
 
     /// Examples of a step, oldest first; `judged_only` leaves out those without a verdict.
@@ -203,13 +278,163 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(error)
     }
 
-    /// The newest invocation of a pipeline, for judging "the last run".
+    /// The newest invocation of a pipeline, judged or not (to judge one, see
+    /// [`Store::newest_unjudged`]).
     pub fn last_invocation(&self, pipeline: &str) -> Result<Option<String>, String> {
         self.connection
             .query_row("SELECT invocation FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT 1", [pipeline], |row| row.get(0))
             .optional()
             .map_err(error)
     }
+}
+
+/// A pipeline run as a verdict names it: which one, when, on what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSummary {
+    pub invocation: String,
+    pub pipeline: String,
+    /// When its first step was recorded (UTC).
+    pub started_at: String,
+    /// The file it ran on (workspace-relative), when it ran on one.
+    pub file: Option<String>,
+}
+
+impl RunSummary {
+    /// "run ID of PIPELINE (TIME, on FILE)".
+    pub fn describe(&self) -> String {
+        let on = self.file.as_deref().map(|f| format!(", on {f}")).unwrap_or_default();
+        format!("run {} of {} ({}{on})", self.invocation, self.pipeline, self.started_at)
+    }
+}
+
+/// What a verdict did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgment {
+    pub run: RunSummary,
+    /// The step judged.
+    pub step: String,
+    /// Its verdict before this one.
+    pub previous: Option<Verdict>,
+    pub verdict: Verdict,
+    /// The run's other answered steps, which this verdict did not judge.
+    pub other_steps: Vec<String>,
+}
+
+impl Judgment {
+    /// "rewrite judged accepted", "rewrite: rejected → accepted".
+    pub fn change(&self) -> String {
+        match self.previous {
+            None => format!("{} judged {}", self.step, self.verdict.name()),
+            Some(previous) if previous == self.verdict => format!("{} was {} already; unchanged", self.step, previous.name()),
+            Some(previous) => format!("{}: {} → {}", self.step, previous.name(), self.verdict.name()),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+pub enum VerdictError {
+    UnknownRun(String),
+    /// The run (or the step asked for) has no answer: it failed, or the store dropped it as unusable.
+    NothingToJudge(String),
+    Store(String),
+}
+
+impl VerdictError {
+    fn store(e: rusqlite::Error) -> VerdictError {
+        VerdictError::Store(e.to_string())
+    }
+}
+
+impl std::fmt::Display for VerdictError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerdictError::UnknownRun(id) => write!(f, "the store has no run {id}"),
+            VerdictError::NothingToJudge(why) | VerdictError::Store(why) => f.write_str(why),
+        }
+    }
+}
+
+fn run_summary(connection: &rusqlite::Connection, invocation: &str) -> Result<Option<RunSummary>, String> {
+    let row: (Option<String>, Option<String>, Option<String>) = connection
+        .query_row("SELECT min(pipeline), min(created_at), max(file) FROM runs WHERE invocation = ?1", [invocation], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .map_err(error)?;
+    Ok(match row {
+        (Some(pipeline), Some(started_at), file) => Some(RunSummary { invocation: invocation.to_string(), pipeline, started_at, file }),
+        _ => None,
+    })
+}
+
+/// The example a verdict on a run judges, and its step: the last answered
+/// model call of `step`, else of the run (whose answer was its result).
+/// A cache hit's answer is the example it served again. `None` when that
+/// call left no example (it failed, or its answer was unusable).
+fn judged_example(connection: &rusqlite::Connection, invocation: &str, step: Option<&str>) -> Result<Option<(i64, String)>, String> {
+    let last: Option<(Option<i64>, String)> = connection
+        .query_row(
+            "SELECT coalesce((SELECT e.id FROM examples e WHERE e.run = r.id), r.reused_example), r.step FROM runs r
+             WHERE r.invocation = ?1 AND r.outcome != 'error' AND (?2 IS NULL OR r.step = ?2) ORDER BY r.id DESC LIMIT 1",
+            params![invocation, step],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(error)?;
+    Ok(last.and_then(|(example, step)| example.map(|id| (id, step))))
+}
+
+/// The steps of a run that left an answer, in the order they ran.
+fn answered_steps(connection: &rusqlite::Connection, invocation: &str) -> Result<Vec<String>, String> {
+    let mut statement = connection
+        .prepare_cached("SELECT step FROM runs WHERE invocation = ?1 AND outcome != 'error' GROUP BY step ORDER BY min(id)")
+        .map_err(error)?;
+    let rows = statement.query_map([invocation], |row| row.get(0)).map_err(error)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(error)
+}
+
+/// The user's final text in the shape of the step's own answer, so that a
+/// demo made of it teaches the format the step's answers are read in:
+/// fenced like the answer's code block when the answer had one (a diff's
+/// fence becomes an `elixir` one: the text is the whole result), bare
+/// otherwise. Text that opens with a fence is an answer already: kept as given.
+pub fn shaped_like_answer(answer: &str, final_text: &str) -> String {
+    let first_line = final_text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    if !fence_openers(first_line).is_empty() {
+        return final_text.to_string();
+    }
+    let openers = fence_openers(answer);
+    let Some((marker, _)) = openers.first() else { return final_text.to_string() };
+    let is_diff = |info: &str| matches!(info.split_whitespace().next(), Some("diff" | "patch" | "udiff"));
+    let info = openers.iter().map(|(_, info)| info.as_str()).find(|info| !is_diff(info)).unwrap_or("elixir");
+    // Longer than any run of the marker inside, so the text cannot close it.
+    let inside = final_text.lines().map(|l| l.trim_start().chars().take_while(|c| c == marker).count()).max().unwrap_or(0);
+    let fence = marker.to_string().repeat(inside.max(2) + 1);
+    format!("{fence}{info}\n{}\n{fence}", final_text.trim_end_matches(['\n', '\r']))
+}
+
+/// The opening fences of a Markdown text (CommonMark: ``` or ~~~, at most
+/// three spaces in), as (marker, info string).
+fn fence_openers(text: &str) -> Vec<(char, String)> {
+    let mut openers = Vec::new();
+    let mut open: Option<(char, usize)> = None;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let line = line.trim_start_matches(' ');
+        let Some(marker) = line.chars().next().filter(|c| (*c == '`' || *c == '~') && indent <= 3) else { continue };
+        let length = line.chars().take_while(|c| *c == marker).count();
+        if length < 3 {
+            continue;
+        }
+        let rest = line[length..].trim();
+        match open {
+            Some((open_marker, open_length)) if open_marker == marker && length >= open_length && rest.is_empty() => open = None,
+            Some(_) => {}
+            None if marker == '`' && rest.contains('`') => {}
+            None => {
+                open = Some((marker, length));
+                openers.push((marker, rest.to_string()));
+            }
+        }
+    }
+    openers
 }
 
 /// Judged examples as JSONL rows a DSPy script loads as a trainset:
@@ -226,4 +451,26 @@ pub fn to_jsonl(examples: &[Example], output_field: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shaped_like_answer;
+
+    #[test]
+    fn a_final_text_takes_the_shape_of_the_answer_it_replaces() {
+        let code = "defmodule A do\nend\n";
+        assert_eq!(shaped_like_answer("Sure:\n```elixir\ndefmodule A do\nend\n```\nDone.", code), "```elixir\ndefmodule A do\nend\n```");
+        assert_eq!(shaped_like_answer("~~~ex\nx\n~~~", code), "~~~ex\ndefmodule A do\nend\n~~~");
+        assert_eq!(shaped_like_answer("defmodule A do\nend", code), code, "a bare answer, a bare result");
+        assert_eq!(shaped_like_answer("```diff\n-a\n+b\n```", code), "```elixir\ndefmodule A do\nend\n```", "a whole text is no diff");
+        assert_eq!(shaped_like_answer("```elixir\nx\n```", "```elixir\nmine\n```"), "```elixir\nmine\n```", "already fenced: as given");
+    }
+
+    #[test]
+    fn a_fence_inside_the_text_cannot_close_the_one_around_it() {
+        let doc = "@doc \"\"\"\n```\niex> A.f()\n```\n\"\"\"\n";
+        let shaped = shaped_like_answer("```elixir\nx\n```", doc);
+        assert!(shaped.starts_with("````elixir\n") && shaped.ends_with("\n````"), "{shaped}");
+    }
 }

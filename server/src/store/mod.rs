@@ -5,10 +5,12 @@
 //! timeout). Opening is in `open.rs`: a busy store is reported and left
 //! alone, a damaged one moved aside and a fresh store started.
 
+pub mod costs;
 pub mod dspy;
 pub mod examples;
 pub mod learn;
 mod open;
+pub mod report;
 pub mod select;
 mod set_aside;
 
@@ -73,6 +75,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX examples_by_step ON examples (pipeline, step, verdict);
     CREATE INDEX examples_by_run ON examples (run);",
+    // Verdicts that cannot go astray: the file a run was on, to say which
+    // run a verdict judged; and, for a cache hit, the example whose answer
+    // it served again (a cache hit is no new example; judging it judges
+    // that one). No REFERENCES: that example may be deleted as unusable.
+    "ALTER TABLE runs ADD COLUMN file TEXT;
+    ALTER TABLE runs ADD COLUMN reused_example INTEGER;",
+    // What a run cost (US dollars at the prices of its day; NULL: unknown,
+    // never guessed) and the mode that served it, for `store report`; how
+    // many examples the last evaluation score stands on, for the selection
+    // rule (`select.rs`); runs by version, for counting unusable answers.
+    "ALTER TABLE runs ADD COLUMN cost_usd REAL;
+    ALTER TABLE runs ADD COLUMN mode TEXT;
+    ALTER TABLE prompt_versions ADD COLUMN score_examples INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_by_version ON runs (version, outcome);",
 ];
 
 /// The schema version a store is migrated to on opening.
@@ -139,6 +155,11 @@ pub struct Record {
     pub output_tokens: u64,
     /// The last evaluation score, 0 to 1.
     pub score: Option<f64>,
+    /// How many examples that score was measured on.
+    pub scored_examples: u64,
+    /// Answers the pipeline could not use (no code, no findings, an edit
+    /// that failed its checks): failures of this version, like rejections.
+    pub unusable: u64,
 }
 
 impl Record {
@@ -153,7 +174,10 @@ impl Record {
     }
 }
 
-const RECORD_COLUMNS: &str = "runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score";
+// An unusable answer is a run that answered (only answers record a model)
+// and was then marked `error` by `mark_unusable`; a failed call has no model.
+const RECORD_COLUMNS: &str = "runs, errors, accepted, edited, rejected, latency_ms, input_tokens, output_tokens, score, score_examples,
+    (SELECT count(*) FROM runs u WHERE u.version = prompt_versions.id AND u.outcome = 'error' AND u.model IS NOT NULL)";
 const VERSION_COLUMNS: &str = "id, pipeline, step, instructions, fields, demos, source, created_at, parent, notes";
 
 fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PromptVersion> {
@@ -192,6 +216,8 @@ fn record_from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<Record
         input_tokens: row.get(first + 6)?,
         output_tokens: row.get(first + 7)?,
         score: row.get(first + 8)?,
+        scored_examples: row.get(first + 9)?,
+        unusable: row.get(first + 10)?,
     })
 }
 
@@ -307,8 +333,12 @@ impl Store {
         Ok(id)
     }
 
-    pub fn set_score(&mut self, version: i64, score: f64) -> Result<(), String> {
-        self.connection.execute("UPDATE prompt_versions SET score = ?2 WHERE id = ?1", params![version, score]).map(|_| ()).map_err(error)
+    /// A version's evaluation score, measured on `examples` examples.
+    pub fn set_score(&mut self, version: i64, score: f64, examples: usize) -> Result<(), String> {
+        self.connection
+            .execute("UPDATE prompt_versions SET score = ?2, score_examples = ?3 WHERE id = ?1", params![version, score, examples as i64])
+            .map(|_| ())
+            .map_err(error)
     }
 
     /// The newest version of a step, if any.

@@ -180,18 +180,47 @@ function M.prompt(pipeline, step)
   end, bufnr)
 end
 
+--- Run a server command; `on_result(result)` on success, an error shown otherwise.
+local function execute(client, bufnr, command, argument, on_result)
+  client:request("workspace/executeCommand", { command = command, arguments = { argument } }, function(err, result)
+    if err then
+      vim.notify("elexirion: " .. err.message, vim.log.levels.ERROR)
+      return
+    end
+    on_result(result)
+  end, bufnr)
+end
+
 --- Judge the last pipeline edit applied to this buffer: accepted,
---- rejected or edited (the buffer's text is kept as the final text).
+--- rejected or edited (the buffer's text is kept as the final text). The
+--- server names the run that edited this buffer; the verdict goes to that
+--- run by its id, or it says there is none (after generating tests, the
+--- edit is the test file's, not the module's).
 function M.verdict(verdict)
   local bufnr, client = attached()
   if not client then
     return
   end
-  local argument = { uri = vim.uri_from_bufnr(bufnr), verdict = verdict }
-  if verdict == "edited" then
-    argument.finalText = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n") .. "\n"
+  if not vim.tbl_contains({ "accepted", "rejected", "edited" }, verdict) then
+    vim.notify("elexirion: the verdict is accepted, rejected or edited", vim.log.levels.WARN)
+    return
   end
-  client:exec_cmd({ title = "Verdict", command = "elexirion.recordVerdict", arguments = { argument } }, { bufnr = bufnr })
+  local uri = vim.uri_from_bufnr(bufnr)
+  execute(client, bufnr, "elexirion.lastAiEdit", { uri = uri }, function(last)
+    if type(last) ~= "table" or type(last.runId) ~= "string" then
+      local why = type(last) == "table" and type(last.message) == "string" and last.message or "no AI edit was applied to this buffer"
+      vim.notify("elexirion: " .. why, vim.log.levels.INFO)
+      return
+    end
+    local argument = { invocation = last.runId, uri = uri, verdict = verdict }
+    if verdict == "edited" then
+      argument.finalText = table.concat(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false), "\n") .. "\n"
+    end
+    execute(client, bufnr, "elexirion.recordVerdict", argument, function(result)
+      local said = type(result) == "table" and type(result.message) == "string" and result.message or "verdict recorded"
+      vim.notify("elexirion: " .. said, vim.log.levels.INFO)
+    end)
+  end)
 end
 
 local function commands()

@@ -11,6 +11,7 @@ import { formatPrompt, stepAtLine } from "../prompt";
 import { MAX_CRASHES, nextRestartDelay, WINDOW_MS } from "../restart";
 import { bundledServerPath, describeResolution, resolveServer } from "../server";
 import { CLIENT_ONLY, MAPPING, serverEnvironment, serverSettings } from "../settings";
+import { runToJudge, verdictArgument, verdictMessage, verdictQuestion } from "../verdict";
 
 const EXTENSION = "/home/me/.vscode/extensions/elexirion.elexirion-0.1.0-linux-x64";
 
@@ -161,4 +162,22 @@ test("a run's notes follow its message; a cancelled run or an unknown answer sho
   assert.equal(runMessage("fix_otp_antipatterns", { outcome: "toString" }), undefined);
   assert.equal(runMessage("fix_otp_antipatterns", null), undefined);
   assert.equal(pipelineOf([]), undefined);
+});
+
+test("judging the last AI edit names the run that edited this document, by its id", () => {
+  const answer = { runId: "18f-ab", pipeline: "generate_tests", step: "write", verdict: "accepted", file: "test/app/worker_test.exs" };
+  const last = runToJudge(answer);
+  assert.ok("run" in last);
+  assert.equal(verdictQuestion(last.run), "How did the generate_tests edit of test/app/worker_test.exs turn out? Run 18f-ab (step write), now accepted");
+  const uri = "file:///w/test/app/worker_test.exs";
+  assert.deepEqual(verdictArgument(last.run, uri, "rejected", "ignored"), { invocation: "18f-ab", uri, verdict: "rejected" });
+  assert.deepEqual(verdictArgument(last.run, uri, "edited", "the test file"), { invocation: "18f-ab", uri, verdict: "edited", finalText: "the test file" });
+  assert.equal(verdictMessage({ message: "run 18f-ab of generate_tests (…): write: accepted → edited" }), "Elexirion: run 18f-ab of generate_tests (…): write: accepted → edited");
+});
+
+test("a document no AI edit changed is said to have none, nothing is guessed", () => {
+  const message = "no AI edit was applied to lib/app/worker.ex in this session, so there is nothing of it to judge; the generate_tests run from it edited test/app/worker_test.exs: judge it from there";
+  assert.deepEqual(runToJudge({ runId: null, message }), { none: `Elexirion: ${message}` });
+  const fallback = runToJudge(null);
+  assert.ok("none" in fallback && fallback.none.includes("no AI edit was applied to this file"));
 });

@@ -6,6 +6,7 @@ mod anthropic;
 mod gemini;
 mod openai;
 pub mod output_limits;
+pub mod prices;
 pub mod redact;
 mod retry_after;
 pub mod sse;
@@ -250,6 +251,12 @@ impl Provider {
 
     pub fn kind(&self) -> ProviderKind {
         self.config.kind
+    }
+
+    /// Requests go to the provider's own API (not a local or proxy server):
+    /// only then do its list prices apply.
+    pub fn is_official_api(&self) -> bool {
+        self.config.base_url.trim_end_matches('/') == self.config.kind.base_url_variable().1
     }
 
     /// Ask the model, retrying what is worth retrying. Dropping the future

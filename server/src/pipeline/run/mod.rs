@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use serde_json::{json, Value};
 
+use super::providers::prices::{self, Spend};
 use super::providers::{output_limits, ModelRequest, ModelResponse, Provider, ProviderConfig, ProviderError, ProviderKind, Stop};
 use super::validate::{validate, ValidationContext};
 use super::templates::substitute;
@@ -64,7 +65,8 @@ pub struct RunOptions {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunEvent {
     StepStarted { step: String, step_type: String },
-    StepFinished { step: String, provider: Option<String>, cached: bool, elapsed: Duration, tokens: Option<(u64, u64)> },
+    /// `cost`: what the step's model calls cost; `None` when it made none.
+    StepFinished { step: String, provider: Option<String>, cached: bool, elapsed: Duration, tokens: Option<(u64, u64)>, cost: Option<Spend> },
     StepSkipped { step: String },
     /// A step's prompt came from the store (`source` is manual, dspy or learned).
     PromptServed { step: String, version: i64, source: String },
@@ -99,6 +101,8 @@ pub struct RunResult {
     /// The run's id in the store, for giving a verdict on its result.
     pub invocation: String,
     pub mode: Mode,
+    /// What the run's model calls cost.
+    pub cost: Spend,
 }
 
 impl RunResult {
@@ -180,6 +184,8 @@ struct Engine {
     /// The last model request answered, and by whom: a repair request
     /// continues that conversation.
     last_call: Option<(ProviderKind, &'static str, ModelRequest)>,
+    /// What the model calls cost so far, shared with parallel tasks' engines.
+    spent: Arc<std::sync::Mutex<Spend>>,
 }
 
 impl Engine {
@@ -199,7 +205,7 @@ impl Engine {
     fn with(scope: Scope, defaults: YamlNode, options: RunOptions, events: EventSink, providers: HashMap<&'static str, Arc<Provider>>, mode: Mode) -> Self {
         use rand::SeedableRng;
         let invocation = serving::new_invocation();
-        Engine { scope, defaults, options, events, providers, outputs: Vec::new(), mode, invocation, rng: rand::rngs::StdRng::from_os_rng(), last_call: None }
+        Engine { scope, defaults, options, events, providers, outputs: Vec::new(), mode, invocation, rng: rand::rngs::StdRng::from_os_rng(), last_call: None, spent: Arc::default() }
     }
 
     fn emit(&self, event: RunEvent) {
@@ -229,6 +235,7 @@ impl Engine {
         }
         self.emit(RunEvent::StepStarted { step: name.clone(), step_type: kind.clone() });
         let started = Instant::now();
+        let spent_before = self.spent();
         let (output, provider, cached, tokens) = match kind.as_str() {
             "set_variable" => (self.set_variables(step, &name)?, None, false, None),
             "for_loop" => (self.for_loop(step, &name).await?, None, false, None),
@@ -250,8 +257,28 @@ impl Engine {
         };
         self.scope.steps.insert(name.clone(), output.clone());
         self.outputs.push((name.clone(), output));
-        self.emit(RunEvent::StepFinished { step: name, provider, cached, elapsed: started.elapsed(), tokens });
+        let cost = self.spent().since(&spent_before);
+        self.emit(RunEvent::StepFinished { step: name, provider, cached, elapsed: started.elapsed(), tokens, cost: (!cost.is_empty()).then_some(cost) });
         Ok(())
+    }
+
+    /// What the run's model calls cost so far.
+    fn spent(&self) -> Spend {
+        self.spent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Count one model call's cost (`None`: unknown).
+    fn spend(&self, cost: Option<f64>, provider: &str, model: &str) {
+        if let Ok(mut spent) = self.spent.lock() {
+            spent.add(cost, provider, model);
+        }
+    }
+
+    /// A call's cost by the configured or list price; `None` when the
+    /// model has no price or the provider did not count the tokens.
+    fn price_call(&self, provider: &str, model: &str, official_api: bool, tokens: Option<(u64, u64)>) -> Option<f64> {
+        let price = prices::lookup(&self.options.providers.prices, provider, model, official_api)?;
+        tokens.map(|(input, output)| price.cost(input, output))
     }
 
     /// The prompt: the items rendered and joined, as text and as a
@@ -385,7 +412,9 @@ impl Engine {
             let cache_key = cache::key(provider_key, &request);
             let cached = self.options.cache_dir.as_deref().filter(|_| !self.options.fresh).and_then(|dir| cache::read(dir, &cache_key));
             if let Some(text) = cached {
-                return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None, stop: Stop::Complete });
+                // A cached answer made no request: it cost nothing.
+                self.spend(Some(0.0), provider_key, &request.model);
+                return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None, stop: Stop::Complete, cost: Some(0.0) });
             }
             if let Some(wanted) = budget.short_of {
                 self.emit(RunEvent::Warning(format!(
@@ -397,7 +426,10 @@ impl Engine {
             match provider.complete(&request).await {
                 Ok(answer) => {
                     self.last_call = Some((provider_kind, provider_key, request.clone()));
-                    return self.accept(name, provider_key, request, &cache_key, answer);
+                    let cost = self.price_call(provider_key, &request.model, provider.is_official_api(), answer.input_tokens.zip(answer.output_tokens));
+                    // Paid for even when the answer is then refused (cut off).
+                    self.spend(cost, provider_key, &request.model);
+                    return self.accept(name, provider_key, request, &cache_key, answer).map(|call| ModelCall { cost, ..call });
                 }
                 Err(error) if falls_back(&error) => {
                     self.emit(RunEvent::Warning(format!("step `{name}`: {provider_key} failed ({error}); trying the next provider")));
@@ -429,7 +461,7 @@ impl Engine {
             }
         }
         let tokens = answer.input_tokens.zip(answer.output_tokens);
-        Ok(ModelCall { text: answer.text, provider: provider.to_string(), model: request.model, cached: false, tokens, stop: answer.stop })
+        Ok(ModelCall { text: answer.text, provider: provider.to_string(), model: request.model, cached: false, tokens, stop: answer.stop, cost: None })
     }
 
     /// claude_extract and gemini_instructor shape the answer.
@@ -543,6 +575,7 @@ impl Engine {
         let mut engines = Vec::new();
         for (id, task_step, prompt) in prepared {
             let mut engine = Engine::with(Scope::default(), self.defaults.clone(), self.options.clone(), self.events.clone(), self.providers.clone(), Mode::Traditional);
+            engine.spent = self.spent.clone();
             let step_name = format!("{name}.{id}");
             engines.push(async move {
                 let call = engine.model_call(&task_step, &step_name, "claude", Message::plain(prompt)).await?;
@@ -566,6 +599,8 @@ struct ModelCall {
     cached: bool,
     tokens: Option<(u64, u64)>,
     stop: Stop,
+    /// In dollars; `None`: unknown (no price, or no token counts).
+    cost: Option<f64>,
 }
 
 /// What is sent: a system message (besides the step's own), earlier turns, the prompt.

@@ -34,7 +34,10 @@ pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, u
         Ok(())
     };
     match tokio::time::timeout(timeout, ran).await {
-        Ok(result) => result.map(|()| RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode }),
+        Ok(result) => result.map(|()| {
+            let cost = engine.spent();
+            RunResult { outputs: engine.outputs, invocation: engine.invocation, mode: engine.mode, cost }
+        }),
         Err(_) => Err(RunError { step: None, provider: None, message: format!("the run took longer than {} s", timeout.as_secs()) }),
     }
 }
@@ -48,7 +51,10 @@ impl Engine {
         request.turns.push(Turn { user: std::mem::take(&mut request.prompt), assistant: answer.to_string() });
         request.prompt = problem.to_string();
         let provider = self.provider(kind, key, None);
-        let repaired = provider.complete(&request).await.ok().filter(|r| r.stop == Stop::Complete)?;
+        let repaired = provider.complete(&request).await.ok()?;
+        let cost = self.price_call(key, &request.model, provider.is_official_api(), repaired.input_tokens.zip(repaired.output_tokens));
+        self.spend(cost, key, &request.model);
+        let repaired = Some(repaired).filter(|r| r.stop == Stop::Complete)?;
         Some(repaired.text)
     }
 }

@@ -64,6 +64,15 @@ impl Engine {
                 return Ok((manual, None));
             }
             let candidates = store.candidates(&pipeline, step)?;
+            if self.mode == Mode::Optimized && select::by_evidence(&candidates).is_none_or(|v| v.id == manual) {
+                if let Some(waiting) = select::optimized(&candidates) {
+                    let evidence = select::Evidence::of(&waiting.record);
+                    if !evidence.enough() {
+                        let needed = select::MIN_EVIDENCE;
+                        self.emit(RunEvent::Warning(format!("step `{step}`: optimized mode keeps the written prompt: version {} ({}) has {:.0} of the {needed} verdicts or evaluated examples it needs (hybrid mode or `--mode evaluation` gathers them)", waiting.id, waiting.source, evidence.trials)));
+                    }
+                }
+            }
             let chosen = match select::choose(self.mode, &candidates, &mut self.rng).filter(|v| v.id != manual) {
                 Some(candidate) => store.version(candidate.id)?,
                 None => None,
@@ -132,7 +141,12 @@ impl Engine {
             },
             example: result.as_ref().ok().map(|c| (prompt.inputs.clone(), c.text.clone())),
         };
-        let written = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| s.record_run(&run));
+        let cost = result.as_ref().ok().and_then(|c| c.cost);
+        let mode = self.mode.name();
+        let written = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| {
+            let id = s.record_run(&run)?;
+            s.annotate_run(id, mode, cost)
+        });
         if let Err(problem) = written {
             self.emit(RunEvent::Warning(format!("step `{step}`: the run could not be recorded in the optimization store ({problem})")));
         }
