@@ -35,6 +35,8 @@ end
 ## Fix safety
 Unsafe: a failure of the moved work no longer fails `start_link` (the
 process starts, then crashes), and the first calls wait behind the work.
+State that others use as soon as `start_link` returns, such as a named ETS
+table created in `init/1`, does not exist yet when they do.
 
 The fix moves the whole body of `init/1` into `handle_continue(:init, arg)`
 and returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
@@ -42,7 +44,7 @@ and returns `{:ok, arg, {:continue, :init}}`. Offered for a single-clause
 `handle_continue/2`."##,
     fix: Some(Applicability::Unsafe),
     checks_tests: false,
-    default: true,
+    default: false,
     check,
 };
 
