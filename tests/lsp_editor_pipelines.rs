@@ -163,7 +163,7 @@ async fn an_analysis_publishes_anchored_diagnostics_that_follow_edits() {
     run(&mut client, action(&offered, "Review OTP design (AI)"));
     client.answer_request("window/workDoneProgress/create", Value::Null);
     // The outcome says what the run cost: the loopback model has no price.
-    assert_eq!(progress_end(&mut client), "1 finding · cost unknown (no price or token count for openai/gpt-4o-mini; set [providers.prices])");
+    assert_eq!(progress_end(&mut client), "1 finding · cost unknown (no price for openai/gpt-4o-mini; set [providers.prices])");
     let ai = |published: &Value| -> Vec<Value> {
         published["diagnostics"].as_array().unwrap().iter().filter(|d| d["source"] == "elexirion:otp_review").cloned().collect()
     };

@@ -395,11 +395,13 @@ fn runs_and_verdicts_keep_each_versions_record() {
     let id = manual(&mut store);
     assert_eq!(manual(&mut store), id, "an unchanged template is the same version");
     store.record_run(&run_of(id, "one", "defmodule A", "fixed A")).unwrap();
-    store.record_run(&run_of(id, "two", "defmodule B", "fixed B")).unwrap();
+    // A call that failed, then the one whose answer was the run's result
+    // (a run whose last call failed has no result to judge).
     let mut failed = run_of(id, "two", "", "");
     failed.outcome = Outcome::Failed("timeout".into());
     (failed.example, failed.input_tokens, failed.output_tokens) = (None, None, None);
     store.record_run(&failed).unwrap();
+    store.record_run(&run_of(id, "two", "defmodule B", "fixed B")).unwrap();
 
     assert_eq!(store.set_verdict("one", Verdict::Accepted, None).unwrap(), 1);
     assert_eq!(store.set_verdict("two", Verdict::Edited, Some("fixed B by hand")).unwrap(), 1);

@@ -222,8 +222,127 @@ async fn a_run_says_what_it_cost_and_an_unpriced_model_is_unknown() {
     // A local server's model has no list price: unknown, never a guess.
     let unpriced = workspace(&server.url, "");
     let run = succeeds(unpriced.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", "name=alpha"]).await;
-    assert!(text(&run.stderr).contains("cost: unknown (no price or token count for openai/gpt-4o-mini; set [providers.prices])"), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("cost: unknown (no price for openai/gpt-4o-mini; set [providers.prices])"), "{}", text(&run.stderr));
     let report: Value = serde_json::from_str(&text(&succeeds(unpriced.path(), &["store", "report", "--pipeline", "scan", "--json"]).await.stdout)).unwrap();
     let figures = &report["steps"][0]["versions"][0]["figures"];
     assert_eq!((figures["cost_unknown_runs"].clone(), figures["cost_per_accepted"].clone()), (json!(1), Value::Null));
+}
+
+/// The written prompt earned 5 accepted verdicts, then the user reworded it
+/// in the YAML. Optimized mode kept serving the old wording, silently, and
+/// the report said there was nothing to compare it with. The YAML's prompt
+/// is the written one: the old one is superseded history, and the new one
+/// starts with its own evidence.
+#[tokio::test]
+async fn a_reworded_written_prompt_is_served_at_once_and_the_old_one_is_history() {
+    let server = http::scripted_model(SCRIPT, std::time::Duration::ZERO).await;
+    let dir = workspace(&server.url, "");
+    for name in NAMES {
+        succeeds(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", &format!("name={name}")]).await;
+        succeeds(dir.path(), &["store", "verdict", "accepted", "--pipeline", "scan"]).await;
+    }
+    let reworded = SCAN.replace("List the issues for", "List every issue for");
+    std::fs::write(dir.path().join("pipelines/scan.yaml"), reworded).unwrap();
+    let run = succeeds(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", "name=zeta", "--mode", "optimized"]).await;
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("findings: prompt version 2 (manual)"), "the reworded prompt is served: {stderr}");
+    assert!(server.requests().last().unwrap().body.contains("List every issue for zeta"));
+
+    let report: Value = serde_json::from_str(&text(&succeeds(dir.path(), &["store", "report", "--pipeline", "scan", "--json"]).await.stdout)).unwrap();
+    let step = &report["steps"][0];
+    assert_eq!((step["versions"][0]["superseded"].clone(), step["versions"][1]["superseded"].clone()), (json!(true), json!(false)), "{step:#}");
+    assert_eq!(step["versions"][0]["figures"]["accepted"], 5, "its history is shown");
+    assert_eq!(step["versions"][1]["evidence"]["trials"], 0.0, "evidence does not carry over");
+    let recommendation = &step["recommendation"];
+    assert_eq!((recommendation["action"].clone(), recommendation["version"].clone()), (json!("gather-more-data"), json!(2)), "{recommendation:#}");
+    let reason = recommendation["reason"].as_str().unwrap();
+    assert!(!reason.contains("version 1 (manual): acceptance") && reason.contains("replaced version 1, which is superseded"), "{reason}");
+}
+
+/// The shipped fix pipeline on a worker module, with prices set.
+fn fix_workspace(model_url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n[providers.prices]\n\"openai/gpt-4o-mini\" = {{ input = 1.0, output = 2.0 }}\n");
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
+    std::fs::write(dir.path().join("lib/app/worker.ex"), support::WORKER).unwrap();
+    dir
+}
+
+const DIAGNOSIS: &str = "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}";
+const REWRITE: &str = "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```";
+/// The rewrite refuses; the repair request gets the code.
+static REPAIRED: &[(&str, &str)] = &[("Please answer again", REWRITE), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", "I cannot help with that.")];
+
+/// A run whose rewrite was repaired made 3 model calls but printed and
+/// stored the cost of 2. The repair request is a call like the others.
+#[tokio::test]
+async fn a_repair_request_is_costed_in_the_printed_total_and_the_stored_run() {
+    let server = http::scripted_model(REPAIRED, std::time::Duration::ZERO).await;
+    let dir = fix_workspace(&server.url);
+    let pipeline = format!("{}/../pipelines/fix_otp_antipatterns.yaml", env!("CARGO_MANIFEST_DIR"));
+    let run = succeeds(dir.path(), &["pipeline", "run", &pipeline, "--file", "lib/app/worker.ex", "--no-cache"]).await;
+    assert_eq!(server.requests().len(), 3, "diagnose, rewrite, repair");
+    let stderr = text(&run.stderr);
+    // Each call: 5 input tokens at $1/M and 7 output tokens at $2/M, $0.000019.
+    assert!(stderr.contains("done rewrite (repair request) via openai in") && stderr.contains("cost: $0.00006\n"), "3 calls, $0.000057: {stderr}");
+    let report: Value = serde_json::from_str(&text(&succeeds(dir.path(), &["store", "report", "--pipeline", "fix_otp_antipatterns", "--json"]).await.stdout)).unwrap();
+    let rewrite = report["steps"].as_array().unwrap().iter().find(|s| s["step"] == "rewrite").unwrap();
+    let figures = &rewrite["versions"][0]["figures"];
+    assert!((figures["cost_usd"].as_f64().unwrap() - 0.000038).abs() < 1e-12, "the rewrite and its repair: {figures:#}");
+    assert_eq!((figures["input_tokens"].clone(), figures["output_tokens"].clone()), (json!(10), json!(14)), "{figures:#}");
+    assert_eq!(rewrite["modes"][0]["figures"]["input_tokens"], 10);
+}
+
+/// A provider whose answers count `tokens` (`None`: no `usage` at all).
+async fn counting_model(tokens: Option<u64>) -> http::TestServer {
+    http::TestServer::start_with(move |_| {
+        let mut reply = json!({ "choices": [{ "message": { "content": "{\"findings\": []}" } }] });
+        if let Some(tokens) = tokens {
+            reply["usage"] = json!({ "prompt_tokens": tokens, "completion_tokens": tokens });
+        }
+        http::Reply::json(200, &reply)
+    })
+    .await
+}
+
+/// A server claiming 9223372036854775807 tokens twice overflowed the
+/// store's totals: reports and version lists failed, and optimized runs
+/// printed "nothing recorded". Absurd counts are now unknown on the way in.
+#[tokio::test]
+async fn absurd_token_counts_are_unknown_and_recording_goes_on() {
+    let server = counting_model(Some(i64::MAX as u64)).await;
+    let dir = workspace(&server.url, "[providers.prices]\n\"openai/gpt-4o-mini\" = { input = 1.0, output = 2.0 }\n");
+    for name in ["alpha", "beta"] {
+        let run = succeeds(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", &format!("name={name}")]).await;
+        let stderr = text(&run.stderr);
+        assert!(stderr.contains("reported 9223372036854775807 input and 9223372036854775807 output tokens for one call; counts over 1000000000 are not believed"), "{stderr}");
+        assert!(stderr.contains("cost: unknown (the provider reported no token counts for openai/gpt-4o-mini)") && !stderr.contains("inf") && !stderr.contains("NaN"), "{stderr}");
+    }
+    let optimized = succeeds(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", "name=gamma", "--mode", "optimized"]).await;
+    assert!(!text(&optimized.stderr).contains("nothing recorded"), "{}", text(&optimized.stderr));
+    succeeds(dir.path(), &["store", "versions", "--pipeline", "scan"]).await;
+    let report: Value = serde_json::from_str(&text(&succeeds(dir.path(), &["store", "report", "--pipeline", "scan", "--json"]).await.stdout)).unwrap();
+    let figures = &report["steps"][0]["versions"][0]["figures"];
+    assert_eq!((figures["runs"].clone(), figures["input_tokens"].clone(), figures["cost_usd"].clone(), figures["cost_unknown_runs"].clone()), (json!(3), json!(0), Value::Null, json!(3)), "{figures:#}");
+}
+
+/// "no price … set [providers.prices]" was said when the price was set and
+/// only the token counts were missing.
+#[tokio::test]
+async fn a_priced_model_without_token_counts_says_the_counts_are_missing() {
+    let server = counting_model(None).await;
+    let dir = workspace(&server.url, "[providers.prices]\n\"openai/gpt-4o-mini\" = { input = 1.0, output = 2.0 }\n");
+    let run = succeeds(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", "name=alpha"]).await;
+    let stderr = text(&run.stderr);
+    assert!(stderr.contains("cost: unknown (the provider reported no token counts for openai/gpt-4o-mini)") && !stderr.contains("no price"), "{stderr}");
+}
+
+/// A price of 1e308 passed and made costs of $inf.
+#[tokio::test]
+async fn an_absurd_price_is_refused_naming_its_key() {
+    let dir = workspace("http://127.0.0.1:9", "[providers.prices]\n\"openai/gpt-4o-mini\" = { input = 1e308, output = 2.0 }\n");
+    let refused = elexirion(dir.path(), &["pipeline", "run", "pipelines/scan.yaml", "--input", "name=alpha"]).await;
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("`openai/gpt-4o-mini`: input must be dollars per million tokens, from 0 to 10000 (not 1e308)"), "{}", text(&refused.stderr));
 }

@@ -13,17 +13,24 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use elexirion::store::examples::{Example, Verdict};
+use elexirion::store::examples::{Example, Outcome, RunRecord, Verdict};
 use elexirion::store::Store;
 use serde_json::{json, Value};
 use support::LspClient;
 
 const PIPELINE: &str = "fix_otp_antipatterns";
 
-const FIX_SCRIPT: &[(&str, &str)] = &[
-    ("List the OTP and process anti-patterns", "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}"),
-    ("Rewrite the Elixir code", "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```"),
-];
+const DIAGNOSIS: &str = "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}";
+const REWRITE: &str = "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```";
+const REFUSAL: &str = "I cannot help with that.";
+
+const FIX_SCRIPT: &[(&str, &str)] = &[("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REWRITE)];
+
+/// The rewrite refuses; the repair request ("Please answer again ...") gets the code.
+const REPAIRED_SCRIPT: &[(&str, &str)] = &[("Please answer again", REWRITE), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REFUSAL)];
+
+/// The rewrite refuses, and again when asked to repair its answer.
+const REFUSING_SCRIPT: &[(&str, &str)] = &[("Please answer again", REFUSAL), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REFUSAL)];
 
 fn workspace(model_url: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -38,18 +45,28 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
 }
 
-/// `elexirion pipeline run` of the shipped fix pipeline on the worker; its run id.
-async fn fix(dir: &Path, extra: &[&str]) -> String {
+/// `elexirion pipeline run` of the shipped fix pipeline on the worker.
+async fn run_fix(dir: &Path, extra: &[&str]) -> Output {
     let pipeline = format!("{}/../pipelines/{PIPELINE}.yaml", env!("CARGO_MANIFEST_DIR"));
     let mut command = tokio::process::Command::new(support::binary());
     command.args(["pipeline", "run", &pipeline, "--file", "lib/app/worker.ex"]).args(extra).current_dir(dir);
     for variable in ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"] {
         command.env_remove(variable);
     }
-    let output = command.output().await.unwrap();
+    command.output().await.unwrap()
+}
+
+/// The run id a `pipeline run` printed.
+fn run_id(stderr: &str) -> String {
+    stderr.split("recorded as run ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no run id: {stderr}")).to_string()
+}
+
+/// A fix run that must succeed; its run id.
+async fn fix(dir: &Path, extra: &[&str]) -> String {
+    let output = run_fix(dir, extra).await;
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    stderr.split("recorded as run ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_else(|| panic!("no run id: {stderr}")).to_string()
+    run_id(&stderr)
 }
 
 async fn store_command(dir: &Path, args: &[&str]) -> Output {
@@ -188,6 +205,141 @@ async fn a_cached_rerun_adds_no_example_and_no_run_to_the_record() {
     let said = store_ok(dir.path(), &["verdict", "accepted", "--run", &first]).await;
     assert!(said.contains("rewrite was accepted already; unchanged"), "the same answer: {said}");
     assert_eq!(record(dir.path(), "rewrite"), (1, 0, 0));
+}
+
+#[tokio::test]
+async fn a_repaired_answer_is_the_example_that_is_judged_and_exported() {
+    let server = http::scripted_model(REPAIRED_SCRIPT, Duration::ZERO).await;
+    let dir = workspace(&server.url);
+    let run = fix(dir.path(), &["--no-cache"]).await;
+    let asked = server.requests();
+    assert_eq!(asked.len(), 3, "diagnose, rewrite, and the repair request");
+    assert!(asked[2].body.contains("Please answer again"), "{}", asked[2].body);
+
+    let stored = examples(dir.path(), "rewrite");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].output, REWRITE, "the answer that became the edit, not the refusal");
+    store_ok(dir.path(), &["verdict", "accepted", "--run", &run]).await;
+    let exported = store_ok(dir.path(), &["export-examples", "--pipeline", PIPELINE, "--step", "rewrite"]).await;
+    assert!(exported.contains("GenServer.call(server, :fetch, 30_000)") && !exported.contains(REFUSAL), "{exported}");
+    let learned = store_ok(dir.path(), &["learn", "--pipeline", PIPELINE]).await;
+    assert!(learned.contains("rewrite: learned version"), "{learned}");
+    let versions = open_store(dir.path()).versions(PIPELINE, Some("rewrite")).unwrap();
+    let demo = &versions.iter().find(|v| v.version.source == "learned").unwrap().version.demos[0]["response"];
+    assert_eq!(demo.as_str(), Some(REWRITE), "a learned demo teaches the code, not the refusal");
+}
+
+#[tokio::test]
+async fn a_run_that_produced_no_result_is_not_judged_through_an_earlier_step() {
+    let good = http::scripted_model(FIX_SCRIPT, Duration::ZERO).await;
+    let refusing = http::scripted_model(REFUSING_SCRIPT, Duration::ZERO).await;
+    let dir = workspace(&good.url);
+    let older = fix(dir.path(), &[]).await;
+    std::fs::write(dir.path().join("elexirion.toml"), std::fs::read_to_string(dir.path().join("elexirion.toml")).unwrap().replace(&good.url, &refusing.url)).unwrap();
+    let failed = run_fix(dir.path(), &["--no-cache"]).await;
+    let stderr = text(&failed.stderr);
+    assert!(!failed.status.success(), "{stderr}");
+    let failed = run_id(&stderr);
+    assert_eq!(refusing.requests().len(), 3, "diagnose, rewrite, and the repair request");
+
+    let by_name = store_command(dir.path(), &["verdict", "accepted", "--pipeline", PIPELINE]).await;
+    let refusal = text(&by_name.stderr);
+    assert!(!by_name.status.success(), "{}", text(&by_name.stdout));
+    assert!(refusal.contains(&format!("the newest run of `{PIPELINE}` is run {failed}")) && refusal.contains("produced no result") && refusal.contains("`rewrite`"), "{refusal}");
+    let by_id = store_command(dir.path(), &["verdict", "accepted", "--run", &failed]).await;
+    let refusal = text(&by_id.stderr);
+    assert!(!by_id.status.success() && refusal.contains(&format!("run {failed} of {PIPELINE}")) && refusal.contains("produced no result") && refusal.contains("--step NAME"), "{refusal}");
+    assert_eq!((verdicts(dir.path(), "diagnose"), verdicts(dir.path(), "rewrite")), (vec![None, None], vec![None]), "nothing judged");
+    assert_eq!(record(dir.path(), "diagnose"), (0, 0, 0));
+
+    // A step of it named on its own is judged; the older run by its id.
+    let said = store_ok(dir.path(), &["verdict", "rejected", "--run", &failed, "--step", "diagnose"]).await;
+    assert!(said.contains(&format!("run {failed} of {PIPELINE}")) && said.contains("diagnose judged rejected"), "{said}");
+    let said = store_ok(dir.path(), &["verdict", "accepted", "--run", &older]).await;
+    assert!(said.contains("rewrite judged accepted"), "{said}");
+    assert_eq!((record(dir.path(), "diagnose"), record(dir.path(), "rewrite")), ((0, 0, 1), (1, 0, 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_by_pipeline_at_once_judge_each_run_once() {
+    const PAIRS: usize = 8;
+    let server = http::scripted_model(FIX_SCRIPT, Duration::ZERO).await;
+    let dir = workspace(&server.url);
+    let first = fix(dir.path(), &[]).await;
+    // More runs like it, recorded as the runner records them.
+    {
+        let mut store = open_store(dir.path());
+        let steps: Vec<(String, i64, Example)> = ["diagnose", "rewrite"]
+            .iter()
+            .map(|step| (step.to_string(), store.versions(PIPELINE, Some(step)).unwrap()[0].id, store.examples(PIPELINE, step, false).unwrap().remove(0)))
+            .collect();
+        for copy in 1..2 * PAIRS {
+            for (step, version, example) in &steps {
+                let run = RunRecord {
+                    invocation: format!("copy-{copy:02}"),
+                    pipeline: PIPELINE.into(),
+                    step: step.clone(),
+                    version: *version,
+                    provider: Some("openai".into()),
+                    model: Some("gpt-4o-mini".into()),
+                    latency_ms: 1.0,
+                    input_tokens: Some(5),
+                    output_tokens: Some(7),
+                    outcome: Outcome::Answered,
+                    example: Some((example.inputs.clone(), example.output.clone())),
+                };
+                store.record_run(&run).unwrap();
+            }
+        }
+    }
+
+    let verdicts_given: Vec<&str> = (0..2 * PAIRS).map(|i| if i % 2 == 0 { "accepted" } else { "rejected" }).collect();
+    let path = dir.path();
+    let commands = verdicts_given.iter().map(|verdict| async move { store_command(path, &["verdict", verdict, "--pipeline", PIPELINE]).await });
+    let outputs = futures::future::join_all(commands).await;
+    let mut judged = Vec::new();
+    for (verdict, output) in verdicts_given.iter().zip(&outputs) {
+        let said = text(&output.stdout);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        assert!(said.contains(&format!("rewrite judged {verdict}")) && !said.contains('→') && !said.contains("unchanged"), "a run judged again without --run: {said}");
+        judged.push(said.split("run ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string());
+    }
+    judged.sort();
+    judged.dedup();
+    assert_eq!(judged.len(), 2 * PAIRS, "each command judged a run of its own");
+    assert!(judged.contains(&first));
+    assert!(verdicts(dir.path(), "rewrite").iter().all(Option::is_some), "every run judged");
+    assert_eq!(record(dir.path(), "rewrite"), (PAIRS as u64, 0, PAIRS as u64), "each run counted once");
+    let more = store_command(dir.path(), &["verdict", "accepted", "--pipeline", PIPELINE]).await;
+    assert!(!more.status.success() && text(&more.stderr).contains("is judged already"), "{}", text(&more.stderr));
+}
+
+#[tokio::test]
+async fn edited_needs_a_final_text_and_judging_it_again_with_another_says_so() {
+    let server = http::scripted_model(FIX_SCRIPT, Duration::ZERO).await;
+    let dir = workspace(&server.url);
+    let run = fix(dir.path(), &[]).await;
+    let first = support::WORKER.replace(":fetch, :infinity)", ":fetch, 5_000)");
+    let second = support::WORKER.replace(":fetch, :infinity)", ":fetch, 10_000)");
+    std::fs::write(dir.path().join("first.ex"), &first).unwrap();
+    std::fs::write(dir.path().join("second.ex"), &second).unwrap();
+    std::fs::write(dir.path().join("empty.ex"), "\n  \n").unwrap();
+
+    let without = store_command(dir.path(), &["verdict", "edited", "--run", &run]).await;
+    assert!(!without.status.success() && text(&without.stderr).contains("--final-file"), "{}", text(&without.stderr));
+    let empty = store_command(dir.path(), &["verdict", "edited", "--run", &run, "--final-file", "empty.ex"]).await;
+    assert!(!empty.status.success() && text(&empty.stderr).contains("the edited text is empty"), "{}", text(&empty.stderr));
+    assert_eq!((verdicts(dir.path(), "rewrite"), record(dir.path(), "rewrite")), (vec![None], (0, 0, 0)), "nothing judged");
+
+    let said = store_ok(dir.path(), &["verdict", "edited", "--run", &run, "--final-file", "first.ex"]).await;
+    assert!(said.contains("rewrite judged edited"), "{said}");
+    let said = store_ok(dir.path(), &["verdict", "edited", "--run", &run, "--final-file", "second.ex"]).await;
+    assert!(said.contains("rewrite was edited already; final text replaced") && !said.contains("unchanged"), "{said}");
+    let stored = examples(dir.path(), "rewrite").remove(0);
+    assert_eq!(elexirion::pipeline::answer::read_rewrite(stored.best_output(), support::WORKER).unwrap().text, second);
+    let said = store_ok(dir.path(), &["verdict", "edited", "--run", &run, "--final-file", "second.ex"]).await;
+    assert!(said.contains("rewrite was edited already; unchanged"), "{said}");
+    assert_eq!(record(dir.path(), "rewrite"), (0, 1, 0));
 }
 
 /// The editor side: generated tests edit the test file, so the verdict from

@@ -233,6 +233,11 @@ mod tests {
         assert!(error("\"claude-sonnet-4-5\" = { input = 3, output = 15 }").contains("\"provider/model\""));
         assert!(error("\"mistral/large\" = { input = 3, output = 15 }").contains("unknown provider `mistral`"));
         assert!(error("\"openai/gpt-4o\" = { input = -1, output = 15 }").contains("input must be dollars per million tokens"));
+        // 1e308 passed and printed $inf: a price is 0 to 10,000 dollars per million tokens.
+        let absurd = error("\"openai/gpt-4o\" = { input = 1, output = 1e308 }");
+        assert!(absurd.contains("`openai/gpt-4o`: output must be dollars per million tokens, from 0 to 10000 (not 1e308)"), "{absurd}");
+        assert!(error("\"openai/gpt-4o\" = { input = nan, output = 1 }").contains("input must be"));
+        assert!(Config::parse("[providers.prices]\n\"openai/gpt-4o\" = { input = 10000, output = 0 }\n").is_ok());
         assert!(error("\"openai/gpt-4o\" = { input = 1, outptu = 15 }").contains("outptu"));
         assert!(error("\"openai/gpt-4o\" = { input = 1 }").contains("output"));
     }

@@ -84,7 +84,8 @@ pub enum StoreCommand {
     },
     /// Judge a run: the step whose answer was its result (or `--step`), as
     /// accepted, rejected, or edited (accepted after changes; give the final
-    /// text with --final-file). The steps before it are not judged by it.
+    /// text with --final-file). The steps before it are not judged by it,
+    /// and a run that produced no result is not judged.
     Verdict {
         #[arg(value_parser = parse_verdict)]
         verdict: Verdict,
@@ -97,6 +98,7 @@ pub enum StoreCommand {
         /// Judge this step of the run instead of its result's.
         #[arg(long)]
         step: Option<String>,
+        /// The result the user ended up with (required by, and only for, `edited`).
         #[arg(long, value_name = "PATH")]
         final_file: Option<PathBuf>,
     },
@@ -127,6 +129,21 @@ pub fn open_shared(path: &Path) -> Option<SharedStore> {
     }
 }
 
+/// Where `store report --html` may write: a path the user named that
+/// ends in `.html` or `.htm`, and is not an existing file of another kind
+/// (a symbolic link is replaced, not followed). Outside the workspace is
+/// allowed: the user named the path. The page is written atomically.
+fn html_report_path(path: &Path) -> Result<(), String> {
+    let html = path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    if !html {
+        return Err(format!("--html {}: the report is written only to a file ending in .html or .htm (nothing written)", path.display()));
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.is_dir() => Err(format!("--html {}: that is a directory (nothing written)", path.display())),
+        _ => Ok(()),
+    }
+}
+
 /// `--store`, else `[store] path` of elexirion.toml (relative to its
 /// directory), else `.elexirion/store.db` here.
 fn store_path(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
@@ -142,6 +159,13 @@ fn store_path(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
 
 pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, String> {
     let path = store_path(store)?;
+    if let StoreCommand::Report { html: Some(page), .. } = &command {
+        html_report_path(page)?;
+    }
+    // A report only reads: where there is no store, it says so instead of starting one.
+    if matches!(command, StoreCommand::Report { .. }) && !path.exists() {
+        return Err(format!("there is no optimization store at {} (a pipeline run starts one; give another with --store)", path.display()));
+    }
     let opened = Store::open(&path)?;
     if let Some(warning) = &opened.warning {
         eprintln!("elexirion: warning: {warning}");
@@ -245,34 +269,28 @@ pub fn run(command: StoreCommand, store: Option<PathBuf>) -> Result<String, Stri
             Ok(out)
         }
         StoreCommand::Verdict { verdict, run, pipeline, step, final_file } => {
-            let final_text = final_file.map(|p| std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))).transpose()?;
-            if final_text.is_some() && verdict != Verdict::Edited {
-                return Err("--final-file goes with the verdict `edited`".into());
-            }
-            let invocation = match (run, pipeline) {
-                (Some(run), _) => run,
-                (None, Some(pipeline)) => newest_unjudged(&store, &pipeline, step.as_deref())?,
+            let final_text = match (&final_file, verdict) {
+                (Some(path), Verdict::Edited) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    if text.trim().is_empty() {
+                        return Err(format!("{}: the edited text is empty; nothing was judged", path.display()));
+                    }
+                    Some(text)
+                }
+                (Some(_), _) => return Err("--final-file goes with the verdict `edited`".into()),
+                (None, Verdict::Edited) => {
+                    return Err("`edited` needs the result the user ended up with: give it with --final-file PATH (or judge the answer as it was: accepted)".into());
+                }
+                (None, _) => None,
+            };
+            let judgment = match (run, pipeline) {
+                (Some(run), _) => store.judge(&run, step.as_deref(), verdict, final_text.as_deref()),
+                (None, Some(pipeline)) => store.judge_newest(&pipeline, step.as_deref(), verdict, final_text.as_deref()),
                 (None, None) => return Err("give --run ID or --pipeline NAME".into()),
             };
-            let judgment = store.judge(&invocation, step.as_deref(), verdict, final_text.as_deref()).map_err(|e| e.to_string())?;
-            Ok(verdict_report(&judgment))
+            Ok(verdict_report(&judgment.map_err(|e| e.to_string())?))
         }
     }
-}
-
-/// The newest run of `pipeline` not judged yet; when all are, an error that
-/// says how to judge one again (by its id, so it is never done by accident).
-fn newest_unjudged(store: &Store, pipeline: &str, step: Option<&str>) -> Result<String, String> {
-    if let Some(run) = store.newest_unjudged(pipeline, step)? {
-        return Ok(run.invocation);
-    }
-    let newest = store.last_invocation(pipeline)?.ok_or(format!("the store has no run of `{pipeline}`"))?;
-    let described = store.run(&newest)?.map(|r| r.describe()).unwrap_or_else(|| format!("run {newest}"));
-    let judged = match store.verdict_of(&newest, step)? {
-        Some((step, Some(verdict))) => format!(": {step} {}", verdict.name()),
-        _ => String::new(),
-    };
-    Err(format!("every run of `{pipeline}` is judged already (the newest is {described}{judged}); to judge one again, give its id: --run ID"))
 }
 
 /// What a verdict judged, and what it changed.

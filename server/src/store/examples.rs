@@ -2,8 +2,10 @@
 //! prompt version; a run that answered leaves an example (the inputs the
 //! step received and its output) for the user's verdict to judge later. A
 //! verdict judges one step's example (by default the step whose answer was
-//! the run's result), never the steps before it; a cache hit adds no
-//! example, it points at the one whose answer it served again.
+//! the run's result), never the steps before it; a run that produced no
+//! result is not judged. An answer the repair request replaced is not the
+//! example: the repaired one is. A cache hit adds no example, it points at
+//! the one whose answer it served again.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::{Map, Value};
@@ -164,9 +166,46 @@ impl Store {
         Ok(true)
     }
 
-    /// Judge the step whose answer was the run's result (its last answered
-    /// model call): the steps before it are not judged by it. How many
-    /// examples were judged (0 or 1). See [`Store::judge`].
+    /// The last answer of a run could not be used and the repair request's
+    /// answer became the result instead: that answer, not the first, is
+    /// the example of the run's last call of `step` (what a verdict on the
+    /// run judges and a learned demo teaches). A cache hit that served
+    /// another run's example gets an example of its own. Whether there was
+    /// an answer of `step` to replace.
+    pub fn replace_last_answer(&mut self, invocation: &str, step: &str, answer: &str) -> Result<bool, String> {
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
+        let last: Option<(i64, String, String, i64, Option<i64>)> = transaction
+            .query_row(
+                "SELECT id, pipeline, step, version, reused_example FROM runs WHERE invocation = ?1 AND outcome != 'error' ORDER BY id DESC LIMIT 1",
+                [invocation],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+            )
+            .optional()
+            .map_err(error)?;
+        let Some((run, pipeline, last_step, version, reused)) = last.filter(|last| last.2 == step) else { return Ok(false) };
+        let replaced = transaction.execute("UPDATE examples SET output = ?2 WHERE run = ?1", params![run, answer]).map_err(error)?;
+        if replaced == 0 {
+            // The example the cache hit pointed at is another run's answer, left as it is.
+            let inputs: Option<String> = match reused {
+                Some(example) => transaction.query_row("SELECT inputs FROM examples WHERE id = ?1", [example], |row| row.get(0)).optional().map_err(error)?,
+                None => None,
+            };
+            let Some(inputs) = inputs else { return Ok(false) };
+            transaction
+                .execute(
+                    "INSERT INTO examples (run, pipeline, step, version, inputs, output) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![run, pipeline, last_step, version, inputs, answer],
+                )
+                .map_err(error)?;
+            transaction.execute("UPDATE runs SET reused_example = NULL WHERE id = ?1", [run]).map_err(error)?;
+        }
+        transaction.commit().map_err(error)?;
+        Ok(true)
+    }
+
+    /// Judge the step whose answer was the run's result (its last model
+    /// call): the steps before it are not judged by it. How many examples
+    /// were judged (0 or 1). See [`Store::judge`].
     pub fn set_verdict(&mut self, invocation: &str, verdict: Verdict, final_text: Option<&str>) -> Result<usize, String> {
         match self.judge(invocation, None, verdict, final_text) {
             Ok(_) => Ok(1),
@@ -176,62 +215,84 @@ impl Store {
     }
 
     /// Judge one step of a run: `step`, else the step whose answer was the
-    /// run's result. `final_text` (for `edited`) is the user's result,
-    /// stored in the shape of the step's own answer. Judging again moves
-    /// the version's counts and says from what to what.
+    /// run's result (its last model call; a run whose last call failed or
+    /// gave an unusable answer produced no result and is not judged, its
+    /// earlier steps only when named). `final_text` (for `edited`) is the
+    /// user's result, stored in the shape of the step's own answer.
+    /// Judging again moves the version's counts and says from what to what.
     pub fn judge(&mut self, invocation: &str, step: Option<&str>, verdict: Verdict, final_text: Option<&str>) -> Result<Judgment, VerdictError> {
+        refuse_empty(final_text)?;
         let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(VerdictError::store)?;
         let run = run_summary(&transaction, invocation).map_err(VerdictError::Store)?.ok_or_else(|| VerdictError::UnknownRun(invocation.to_string()))?;
-        let Some((example, judged_step)) = judged_example(&transaction, invocation, step).map_err(VerdictError::Store)? else {
-            return Err(VerdictError::NothingToJudge(match step {
-                Some(step) => format!("{} has no answer of step `{step}` to judge", run.describe()),
-                None => format!("{} has no recorded answer to judge", run.describe()),
-            }));
-        };
-        let (version, previous, output): (i64, Option<String>, String) = transaction
-            .query_row("SELECT version, verdict, output FROM examples WHERE id = ?1", [example], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .map_err(VerdictError::store)?;
-        let previous = previous.as_deref().and_then(Verdict::parse);
-        if previous != Some(verdict) {
-            if let Some(previous) = previous {
-                let column = previous.name();
-                transaction.execute(&format!("UPDATE prompt_versions SET {column} = {column} - 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
+        let example = match target(&transaction, invocation, step).map_err(VerdictError::Store)? {
+            Target::Answer(example, judged_step) => (example, judged_step),
+            Target::NoAnswer => {
+                let step = step.unwrap_or_default();
+                return Err(VerdictError::NothingToJudge(format!("{} has no answer of step `{step}` to judge", run.describe())));
             }
-            let column = verdict.name();
-            transaction.execute(&format!("UPDATE prompt_versions SET {column} = {column} + 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
-        }
-        // Only an edited result keeps the user's text: accepted means the
-        // answer as it was, and a rejected answer is what not to do.
-        let final_text = final_text.map(|text| shaped_like_answer(&output, text));
-        transaction
-            .execute(
-                "UPDATE examples SET verdict = ?2, final_text = CASE WHEN ?2 = 'edited' THEN coalesce(?3, final_text) END,
-                 judged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-                params![example, verdict.name(), final_text],
-            )
-            .map_err(VerdictError::store)?;
-        let other_steps = answered_steps(&transaction, invocation).map_err(VerdictError::Store)?.into_iter().filter(|s| *s != judged_step).collect();
+            Target::NoResult(why) => {
+                let hint = format!("to judge a step before it on its own, name it: --run {invocation} --step NAME");
+                return Err(VerdictError::NothingToJudge(format!("{} {why}; {hint}", run.describe())));
+            }
+        };
+        let judgment = judge_example(&transaction, run, example, verdict, final_text)?;
         transaction.commit().map_err(VerdictError::store)?;
-        Ok(Judgment { run, step: judged_step, previous, verdict, other_steps })
+        Ok(judgment)
     }
 
-    /// The newest run of a pipeline whose result (or `step`, when given)
-    /// nobody has judged yet: what "judge the last run" means, so that
-    /// judging twice judges two runs, never the same one again.
-    pub fn newest_unjudged(&self, pipeline: &str, step: Option<&str>) -> Result<Option<RunSummary>, String> {
+    /// Judge the newest run of a pipeline whose result (or `step`, when
+    /// given) nobody has judged yet: what "judge the last run" means, so
+    /// that judging twice judges two runs, never the same one again. The
+    /// choice and the verdict are one transaction, so two processes judging
+    /// at once judge two runs. When the newest run produced no result, it
+    /// is refused rather than passed over for an older one.
+    pub fn judge_newest(&mut self, pipeline: &str, step: Option<&str>, verdict: Verdict, final_text: Option<&str>) -> Result<Judgment, VerdictError> {
+        refuse_empty(final_text)?;
+        let transaction = self.connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(VerdictError::store)?;
         let invocations: Vec<String> = {
-            let mut statement = self.connection.prepare_cached("SELECT invocation FROM runs WHERE pipeline = ?1 GROUP BY invocation ORDER BY max(id) DESC").map_err(error)?;
-            let rows = statement.query_map([pipeline], |row| row.get(0)).map_err(error)?;
-            rows.collect::<Result<_, _>>().map_err(error)?
+            let mut statement = transaction.prepare_cached("SELECT invocation FROM runs WHERE pipeline = ?1 GROUP BY invocation ORDER BY max(id) DESC").map_err(VerdictError::store)?;
+            let rows = statement.query_map([pipeline], |row| row.get(0)).map_err(VerdictError::store)?;
+            rows.collect::<Result<_, _>>().map_err(VerdictError::store)?
         };
-        for invocation in invocations {
-            let Some((example, _)) = judged_example(&self.connection, &invocation, step)? else { continue };
-            let verdict: Option<String> = self.connection.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(error)?;
-            if verdict.is_none() {
-                return run_summary(&self.connection, &invocation);
+        let Some(newest) = invocations.first().cloned() else {
+            return Err(VerdictError::NothingToJudge(format!("the store has no run of `{pipeline}`")));
+        };
+        let describe = |invocation: &str| -> Result<String, VerdictError> {
+            Ok(run_summary(&transaction, invocation).map_err(VerdictError::Store)?.map(|r| r.describe()).unwrap_or_else(|| format!("run {invocation}")))
+        };
+        for (index, invocation) in invocations.iter().enumerate() {
+            match target(&transaction, invocation, step).map_err(VerdictError::Store)? {
+                Target::Answer(example, judged_step) => {
+                    let judged: Option<String> = transaction.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(VerdictError::store)?;
+                    if judged.is_some() {
+                        continue;
+                    }
+                    let run = run_summary(&transaction, invocation).map_err(VerdictError::Store)?.ok_or_else(|| VerdictError::UnknownRun(invocation.clone()))?;
+                    let judgment = judge_example(&transaction, run, (example, judged_step), verdict, final_text)?;
+                    transaction.commit().map_err(VerdictError::store)?;
+                    return Ok(judgment);
+                }
+                Target::NoResult(why) if index == 0 => {
+                    return Err(VerdictError::NothingToJudge(format!(
+                        "the newest run of `{pipeline}` is {} and it {why}; to judge an older run, give its id (--run ID), or name a step of this one (--run {invocation} --step NAME)",
+                        describe(invocation)?
+                    )));
+                }
+                Target::NoResult(_) | Target::NoAnswer => {}
             }
         }
-        Ok(None)
+        let judged = match target(&transaction, &newest, step).map_err(VerdictError::Store)? {
+            Target::Answer(example, step) => {
+                let verdict: Option<String> = transaction.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(VerdictError::store)?;
+                verdict.map(|v| format!(": {step} {v}")).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let what = match step {
+            Some(step) => format!("every run of `{pipeline}` with an answer of step `{step}` is judged already"),
+            None => format!("every run of `{pipeline}` is judged already"),
+        };
+        Err(VerdictError::NothingToJudge(format!("{what} (the newest is {}{judged}); to judge one again, give its id: --run ID", describe(&newest)?)))
     }
 
     /// When a run started, of which pipeline, on what file.
@@ -241,7 +302,7 @@ impl Store {
 
     /// The verdict a run's result (or `step`) has, if any.
     pub fn verdict_of(&self, invocation: &str, step: Option<&str>) -> Result<Option<(String, Option<Verdict>)>, String> {
-        let Some((example, step)) = judged_example(&self.connection, invocation, step)? else { return Ok(None) };
+        let Target::Answer(example, step) = target(&self.connection, invocation, step)? else { return Ok(None) };
         let verdict: Option<String> = self.connection.query_row("SELECT verdict FROM examples WHERE id = ?1", [example], |row| row.get(0)).map_err(error)?;
         Ok(Some((step, verdict.as_deref().and_then(Verdict::parse))))
     }
@@ -279,7 +340,7 @@ impl Store {
     }
 
     /// The newest invocation of a pipeline, judged or not (to judge one, see
-    /// [`Store::newest_unjudged`]).
+    /// [`Store::judge_newest`]).
     pub fn last_invocation(&self, pipeline: &str) -> Result<Option<String>, String> {
         self.connection
             .query_row("SELECT invocation FROM runs WHERE pipeline = ?1 ORDER BY id DESC LIMIT 1", [pipeline], |row| row.get(0))
@@ -316,15 +377,19 @@ pub struct Judgment {
     /// Its verdict before this one.
     pub previous: Option<Verdict>,
     pub verdict: Verdict,
+    /// Judged `edited` again with another final text, which replaced the one it had.
+    pub text_replaced: bool,
     /// The run's other answered steps, which this verdict did not judge.
     pub other_steps: Vec<String>,
 }
 
 impl Judgment {
-    /// "rewrite judged accepted", "rewrite: rejected → accepted".
+    /// "rewrite judged accepted", "rewrite: rejected → accepted",
+    /// "rewrite was edited already; final text replaced".
     pub fn change(&self) -> String {
         match self.previous {
             None => format!("{} judged {}", self.step, self.verdict.name()),
+            Some(previous) if previous == self.verdict && self.text_replaced => format!("{} was {} already; final text replaced", self.step, previous.name()),
             Some(previous) if previous == self.verdict => format!("{} was {} already; unchanged", self.step, previous.name()),
             Some(previous) => format!("{}: {} → {}", self.step, previous.name(), self.verdict.name()),
         }
@@ -336,6 +401,8 @@ pub enum VerdictError {
     UnknownRun(String),
     /// The run (or the step asked for) has no answer: it failed, or the store dropped it as unusable.
     NothingToJudge(String),
+    /// `edited` with an empty final text.
+    EmptyText,
     Store(String),
 }
 
@@ -349,6 +416,7 @@ impl std::fmt::Display for VerdictError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             VerdictError::UnknownRun(id) => write!(f, "the store has no run {id}"),
+            VerdictError::EmptyText => f.write_str("the edited text is empty; nothing was judged"),
             VerdictError::NothingToJudge(why) | VerdictError::Store(why) => f.write_str(why),
         }
     }
@@ -364,21 +432,76 @@ fn run_summary(connection: &rusqlite::Connection, invocation: &str) -> Result<Op
     })
 }
 
-/// The example a verdict on a run judges, and its step: the last answered
-/// model call of `step`, else of the run (whose answer was its result).
-/// A cache hit's answer is the example it served again. `None` when that
-/// call left no example (it failed, or its answer was unusable).
-fn judged_example(connection: &rusqlite::Connection, invocation: &str, step: Option<&str>) -> Result<Option<(i64, String)>, String> {
-    let last: Option<(Option<i64>, String)> = connection
+/// What a verdict on a run judges.
+enum Target {
+    /// The example and its step.
+    Answer(i64, String),
+    /// The step asked for left no answer.
+    NoAnswer,
+    /// The run's last model call failed or its answer was unusable, so the
+    /// run produced no result: why, as "produced no result: ...".
+    NoResult(String),
+}
+
+/// The example a verdict on a run judges: the last answered model call of
+/// `step`; else the run's last model call, whose answer was its result.
+/// A cache hit's answer is the example it served again.
+fn target(connection: &rusqlite::Connection, invocation: &str, step: Option<&str>) -> Result<Target, String> {
+    let last: Option<(Option<i64>, String, String, Option<String>)> = connection
         .query_row(
-            "SELECT coalesce((SELECT e.id FROM examples e WHERE e.run = r.id), r.reused_example), r.step FROM runs r
-             WHERE r.invocation = ?1 AND r.outcome != 'error' AND (?2 IS NULL OR r.step = ?2) ORDER BY r.id DESC LIMIT 1",
+            "SELECT coalesce((SELECT e.id FROM examples e WHERE e.run = r.id), r.reused_example), r.step, r.outcome, r.error FROM runs r
+             WHERE r.invocation = ?1 AND (?2 IS NULL OR (r.step = ?2 AND r.outcome != 'error')) ORDER BY r.id DESC LIMIT 1",
             params![invocation, step],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
         )
         .optional()
         .map_err(error)?;
-    Ok(last.and_then(|(example, step)| example.map(|id| (id, step))))
+    Ok(match last {
+        Some((_, step, outcome, why)) if outcome == "error" => {
+            let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
+            Target::NoResult(format!("produced no result: its last step `{step}` failed or gave no usable answer{why}, so there is nothing of it to judge"))
+        }
+        Some((Some(example), step, _, _)) => Target::Answer(example, step),
+        _ if step.is_none() => Target::NoResult("produced no result, so there is nothing of it to judge".into()),
+        _ => Target::NoAnswer,
+    })
+}
+
+/// Judge one example of `run` (in the caller's transaction).
+fn judge_example(connection: &rusqlite::Connection, run: RunSummary, (example, judged_step): (i64, String), verdict: Verdict, final_text: Option<&str>) -> Result<Judgment, VerdictError> {
+    let (version, previous, output, previous_text): (i64, Option<String>, String, Option<String>) = connection
+        .query_row("SELECT version, verdict, output, final_text FROM examples WHERE id = ?1", [example], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+        .map_err(VerdictError::store)?;
+    let previous = previous.as_deref().and_then(Verdict::parse);
+    if previous != Some(verdict) {
+        if let Some(previous) = previous {
+            let column = previous.name();
+            connection.execute(&format!("UPDATE prompt_versions SET {column} = {column} - 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
+        }
+        let column = verdict.name();
+        connection.execute(&format!("UPDATE prompt_versions SET {column} = {column} + 1 WHERE id = ?1"), [version]).map_err(VerdictError::store)?;
+    }
+    // Only an edited result keeps the user's text: accepted means the
+    // answer as it was, and a rejected answer is what not to do.
+    let final_text = final_text.map(|text| shaped_like_answer(&output, text));
+    let text_replaced = previous == Some(Verdict::Edited) && verdict == Verdict::Edited && final_text.is_some() && final_text != previous_text;
+    connection
+        .execute(
+            "UPDATE examples SET verdict = ?2, final_text = CASE WHEN ?2 = 'edited' THEN coalesce(?3, final_text) END,
+             judged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            params![example, verdict.name(), final_text],
+        )
+        .map_err(VerdictError::store)?;
+    let other_steps = answered_steps(connection, &run.invocation).map_err(VerdictError::Store)?.into_iter().filter(|s| *s != judged_step).collect();
+    Ok(Judgment { run, step: judged_step, previous, verdict, text_replaced, other_steps })
+}
+
+/// An edited result with no text in it is no result.
+fn refuse_empty(final_text: Option<&str>) -> Result<(), VerdictError> {
+    match final_text {
+        Some(text) if text.trim().is_empty() => Err(VerdictError::EmptyText),
+        _ => Ok(()),
+    }
 }
 
 /// The steps of a run that left an answer, in the order they ran.

@@ -89,6 +89,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN mode TEXT;
     ALTER TABLE prompt_versions ADD COLUMN score_examples INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX runs_by_version ON runs (version, outcome);",
+    // A repair, not a schema change: a response claiming absurd token
+    // counts (over 10^9 for one call) overflowed a version's totals into
+    // REAL, after which nothing could read the version. Such counts, and
+    // their runs' costs, become unknown; the totals of the versions they
+    // touched are summed again from their runs; a cost that is not a sane
+    // number of dollars (Inf, over 10^8) becomes unknown.
+    "UPDATE prompt_versions SET
+        input_tokens = (SELECT coalesce(sum(r.input_tokens), 0) FROM runs r WHERE r.version = prompt_versions.id AND (r.input_tokens IS NULL OR (typeof(r.input_tokens) = 'integer' AND r.input_tokens BETWEEN 0 AND 1000000000)) AND (r.output_tokens IS NULL OR (typeof(r.output_tokens) = 'integer' AND r.output_tokens BETWEEN 0 AND 1000000000))),
+        output_tokens = (SELECT coalesce(sum(r.output_tokens), 0) FROM runs r WHERE r.version = prompt_versions.id AND (r.input_tokens IS NULL OR (typeof(r.input_tokens) = 'integer' AND r.input_tokens BETWEEN 0 AND 1000000000)) AND (r.output_tokens IS NULL OR (typeof(r.output_tokens) = 'integer' AND r.output_tokens BETWEEN 0 AND 1000000000)))
+     WHERE typeof(input_tokens) <> 'integer' OR typeof(output_tokens) <> 'integer' OR input_tokens < 0 OR output_tokens < 0
+        OR id IN (SELECT version FROM runs WHERE NOT ((input_tokens IS NULL OR (typeof(input_tokens) = 'integer' AND input_tokens BETWEEN 0 AND 1000000000)) AND (output_tokens IS NULL OR (typeof(output_tokens) = 'integer' AND output_tokens BETWEEN 0 AND 1000000000))));
+    UPDATE runs SET input_tokens = NULL, output_tokens = NULL, cost_usd = NULL WHERE NOT ((input_tokens IS NULL OR (typeof(input_tokens) = 'integer' AND input_tokens BETWEEN 0 AND 1000000000)) AND (output_tokens IS NULL OR (typeof(output_tokens) = 'integer' AND output_tokens BETWEEN 0 AND 1000000000)));
+    UPDATE runs SET cost_usd = NULL WHERE cost_usd IS NOT NULL AND NOT (typeof(cost_usd) IN ('real', 'integer') AND cost_usd BETWEEN 0 AND 100000000);",
 ];
 
 /// The schema version a store is migrated to on opening.
@@ -202,22 +215,36 @@ fn version_from_row(row: &rusqlite::Row) -> rusqlite::Result<PromptVersion> {
 
 /// The record columns (`RECORD_COLUMNS`) of a row, starting at `first`.
 fn record_from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<Record> {
-    let runs: u64 = row.get(first)?;
-    let errors: u64 = row.get(first + 1)?;
-    let latency: f64 = row.get(first + 5)?;
+    let runs = count(row, first)?;
+    let errors = count(row, first + 1)?;
+    let latency: f64 = row.get::<_, Option<f64>>(first + 5)?.filter(|l| l.is_finite()).unwrap_or(0.0);
     let answered = runs.saturating_sub(errors);
     Ok(Record {
         runs,
         errors,
-        accepted: row.get(first + 2)?,
-        edited: row.get(first + 3)?,
-        rejected: row.get(first + 4)?,
+        accepted: count(row, first + 2)?,
+        edited: count(row, first + 3)?,
+        rejected: count(row, first + 4)?,
         mean_latency_ms: if answered == 0 { 0.0 } else { latency / answered as f64 },
-        input_tokens: row.get(first + 6)?,
-        output_tokens: row.get(first + 7)?,
-        score: row.get(first + 8)?,
-        scored_examples: row.get(first + 9)?,
-        unusable: row.get(first + 10)?,
+        input_tokens: count(row, first + 6)?,
+        output_tokens: count(row, first + 7)?,
+        score: row.get::<_, Option<f64>>(first + 8)?.filter(|s| s.is_finite()),
+        scored_examples: count(row, first + 9)?,
+        unusable: count(row, first + 10)?,
+    })
+}
+
+/// A count read whatever SQLite made of it: an integer, a REAL (an
+/// integer sum that overflowed), NULL. A negative, non-finite or absent
+/// count reads as 0, a huge one as `u64::MAX`: one damaged row must not
+/// make a whole store unreadable.
+pub(crate) fn count(row: &rusqlite::Row, index: usize) -> rusqlite::Result<u64> {
+    use rusqlite::types::ValueRef;
+    Ok(match row.get_ref(index)? {
+        ValueRef::Integer(n) => n.max(0) as u64,
+        ValueRef::Real(x) if x.is_finite() && x > 0.0 => x as u64,
+        ValueRef::Text(text) => std::str::from_utf8(text).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0),
+        _ => 0,
     })
 }
 

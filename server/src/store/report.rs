@@ -43,6 +43,10 @@ pub struct VersionReport {
     pub evidence: Evidence,
     pub evidence_lower_bound: f64,
     pub enough_evidence: bool,
+    /// A written prompt the YAML no longer holds (a newer `manual` version
+    /// replaced it): history, shown but never served nor recommended. Its
+    /// evidence does not carry over to the new wording.
+    pub superseded: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -74,22 +78,39 @@ pub struct Figures {
     pub mean_latency_ms: Option<f64>,
     pub input_tokens: u64,
     pub output_tokens: u64,
-    /// Dollars, over the runs whose cost is known.
-    pub cost_usd: f64,
+    /// Dollars, summed over the runs whose cost is known (see
+    /// `cost_partial`); `None` when runs answered and no run's cost is
+    /// known: never a $0 that means "unknown".
+    pub cost_usd: Option<f64>,
+    /// Runs whose cost is known (cache hits count: they cost nothing).
+    pub cost_known_runs: u64,
     /// Answered runs whose cost is unknown (no price, no token counts).
     pub cost_unknown_runs: u64,
+    /// `cost_usd` is the sum over some runs only: others' cost is unknown.
+    pub cost_partial: bool,
     /// Dollars per accepted (or edited) result; `None` without one, or
     /// when some run's cost is unknown.
     pub cost_per_accepted: Option<f64>,
 }
 
 impl Figures {
+    /// The cost figures from the known sum and the two run counts.
+    fn costed(&mut self, known_usd: f64, known_runs: u64, unknown_runs: u64) {
+        self.cost_known_runs = known_runs;
+        self.cost_unknown_runs = unknown_runs;
+        self.cost_usd = (known_runs > 0 || unknown_runs == 0).then_some(known_usd).filter(|usd| usd.is_finite());
+        self.cost_partial = known_runs > 0 && unknown_runs > 0;
+    }
+
     fn judged(&mut self) {
         let evidence = Evidence { successes: (self.accepted + self.edited) as f64, trials: (self.accepted + self.edited + self.rejected + self.unusable) as f64 };
         self.acceptance = evidence.rate();
         self.acceptance_interval = evidence.interval();
         let successes = self.accepted + self.edited;
-        self.cost_per_accepted = (successes > 0 && self.cost_unknown_runs == 0).then(|| self.cost_usd / successes as f64);
+        self.cost_per_accepted = match self.cost_usd {
+            Some(usd) if successes > 0 && self.cost_unknown_runs == 0 => Some(usd / successes as f64),
+            _ => None,
+        };
     }
 }
 
@@ -151,10 +172,9 @@ impl Store {
         let versions = self.versions(pipeline, Some(step))?;
         let mut rows = Vec::new();
         for version in &versions {
-            let (cost_usd, cost_unknown_runs) = self.version_cost(version.id)?;
+            let (cost_usd, known, unknown) = self.version_cost(version.id)?;
             let mut figures = figures_of(&version.record);
-            figures.cost_usd = cost_usd;
-            figures.cost_unknown_runs = cost_unknown_runs;
+            figures.costed(cost_usd, known, unknown);
             figures.judged();
             let evidence = Evidence::of(&version.record);
             rows.push(VersionReport {
@@ -167,6 +187,7 @@ impl Store {
                 evidence,
                 evidence_lower_bound: evidence.lower_bound(),
                 enough_evidence: evidence.enough(),
+                superseded: select::superseded(version, &versions),
             });
         }
         Ok(StepReport {
@@ -178,13 +199,14 @@ impl Store {
         })
     }
 
-    /// Dollars spent by a version's runs, and how many answered runs have no known cost.
-    fn version_cost(&self, version: i64) -> Result<(f64, u64), String> {
+    /// Dollars spent by a version's runs whose cost is known, how many
+    /// those are, and how many answered runs have no known cost.
+    fn version_cost(&self, version: i64) -> Result<(f64, u64, u64), String> {
         self.connection
             .query_row(
-                "SELECT coalesce(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL AND model IS NOT NULL) FROM runs WHERE version = ?1",
+                &format!("SELECT total(cost_usd) FILTER (WHERE {KNOWN_COST}), count(*) FILTER (WHERE {KNOWN_COST}), count(*) FILTER (WHERE NOT {KNOWN_COST} AND model IS NOT NULL) FROM runs WHERE version = ?1"),
                 [version],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, super::count(row, 1)?, super::count(row, 2)?)),
             )
             .map_err(error)
     }
@@ -193,17 +215,18 @@ impl Store {
         let mut statement = self
             .connection
             .prepare_cached(
-                "SELECT coalesce(r.mode, 'unrecorded'), r.version, count(*),
+                &"SELECT coalesce(r.mode, 'unrecorded'), r.version, count(*),
                     count(*) FILTER (WHERE r.outcome = 'error' AND r.model IS NULL),
                     count(*) FILTER (WHERE r.outcome = 'error' AND r.model IS NOT NULL),
                     sum(r.latency_ms) FILTER (WHERE r.outcome = 'ok'), count(*) FILTER (WHERE r.outcome = 'ok'),
-                    coalesce(sum(r.input_tokens), 0), coalesce(sum(r.output_tokens), 0),
-                    coalesce(sum(r.cost_usd), 0), count(*) FILTER (WHERE r.cost_usd IS NULL AND r.model IS NOT NULL),
+                    total(r.input_tokens), total(r.output_tokens),
+                    total(r.cost_usd) FILTER (WHERE {KNOWN_COST}), count(*) FILTER (WHERE {KNOWN_COST}), count(*) FILTER (WHERE NOT {KNOWN_COST} AND r.model IS NOT NULL),
                     (SELECT count(*) FROM examples e JOIN runs x ON x.id = e.run WHERE x.version = r.version AND coalesce(x.mode, 'unrecorded') = coalesce(r.mode, 'unrecorded') AND x.pipeline = r.pipeline AND x.step = r.step AND e.verdict = 'accepted'),
                     (SELECT count(*) FROM examples e JOIN runs x ON x.id = e.run WHERE x.version = r.version AND coalesce(x.mode, 'unrecorded') = coalesce(r.mode, 'unrecorded') AND x.pipeline = r.pipeline AND x.step = r.step AND e.verdict = 'edited'),
                     (SELECT count(*) FROM examples e JOIN runs x ON x.id = e.run WHERE x.version = r.version AND coalesce(x.mode, 'unrecorded') = coalesce(r.mode, 'unrecorded') AND x.pipeline = r.pipeline AND x.step = r.step AND e.verdict = 'rejected')
                  FROM runs r WHERE r.pipeline = ?1 AND r.step = ?2
-                 GROUP BY coalesce(r.mode, 'unrecorded'), r.version ORDER BY 1, 2",
+                 GROUP BY coalesce(r.mode, 'unrecorded'), r.version ORDER BY 1, 2"
+                .replace("{KNOWN_COST}", &KNOWN_COST.replace("cost_usd", "r.cost_usd")),
             )
             .map_err(error)?;
         struct Part {
@@ -215,7 +238,7 @@ impl Store {
             latency: Option<f64>,
             answered: u64,
             tokens: (u64, u64),
-            cost: (f64, u64),
+            cost: (f64, u64, u64),
             verdicts: (u64, u64, u64),
         }
         let parts: Vec<Part> = statement
@@ -223,14 +246,14 @@ impl Store {
                 Ok(Part {
                     mode: row.get(0)?,
                     version: row.get(1)?,
-                    runs: row.get(2)?,
-                    failed: row.get(3)?,
-                    unusable: row.get(4)?,
-                    latency: row.get(5)?,
-                    answered: row.get(6)?,
-                    tokens: (row.get(7)?, row.get(8)?),
-                    cost: (row.get(9)?, row.get(10)?),
-                    verdicts: (row.get(11)?, row.get(12)?, row.get(13)?),
+                    runs: super::count(row, 2)?,
+                    failed: super::count(row, 3)?,
+                    unusable: super::count(row, 4)?,
+                    latency: row.get::<_, Option<f64>>(5)?.filter(|l| l.is_finite()),
+                    answered: super::count(row, 6)?,
+                    tokens: (tokens(row, 7)?, tokens(row, 8)?),
+                    cost: (row.get(9)?, super::count(row, 10)?, super::count(row, 11)?),
+                    verdicts: (super::count(row, 12)?, super::count(row, 13)?, super::count(row, 14)?),
                 })
             })
             .map_err(error)?
@@ -239,21 +262,22 @@ impl Store {
         let mut modes: Vec<ModeReport> = Vec::new();
         let mut latency: Vec<(f64, u64)> = Vec::new();
         let mut scored: Vec<(f64, u64)> = Vec::new();
+        let mut costs: Vec<(f64, u64, u64)> = Vec::new();
         for part in parts {
             if modes.last().is_none_or(|m| m.mode != part.mode) {
                 modes.push(ModeReport { mode: part.mode.clone(), figures: Figures::default() });
                 latency.push((0.0, 0));
                 scored.push((0.0, 0));
+                costs.push((0.0, 0, 0));
             }
-            let (Some(mode), Some(time), Some(score)) = (modes.last_mut(), latency.last_mut(), scored.last_mut()) else { continue };
+            let (Some(mode), Some(time), Some(score), Some(cost)) = (modes.last_mut(), latency.last_mut(), scored.last_mut(), costs.last_mut()) else { continue };
             let f = &mut mode.figures;
             f.runs += part.runs;
             f.failed += part.failed;
             f.unusable += part.unusable;
-            f.input_tokens += part.tokens.0;
-            f.output_tokens += part.tokens.1;
-            f.cost_usd += part.cost.0;
-            f.cost_unknown_runs += part.cost.1;
+            f.input_tokens = f.input_tokens.saturating_add(part.tokens.0);
+            f.output_tokens = f.output_tokens.saturating_add(part.tokens.1);
+            *cost = (cost.0 + part.cost.0, cost.1 + part.cost.1, cost.2 + part.cost.2);
             f.accepted += part.verdicts.0;
             f.edited += part.verdicts.1;
             f.rejected += part.verdicts.2;
@@ -264,9 +288,10 @@ impl Store {
                 f.evaluated_examples += record.map_or(0, |r| r.scored_examples);
             }
         }
-        for ((mode, time), score) in modes.iter_mut().zip(latency).zip(scored) {
+        for (((mode, time), score), cost) in modes.iter_mut().zip(latency).zip(scored).zip(costs) {
             mode.figures.mean_latency_ms = (time.1 > 0).then(|| time.0 / time.1 as f64);
             mode.figures.evaluation_score = (score.1 > 0).then(|| score.0 / score.1 as f64);
+            mode.figures.costed(cost.0, cost.1, cost.2);
             mode.figures.judged();
         }
         Ok(modes)
@@ -301,6 +326,17 @@ impl Store {
     }
 }
 
+/// A run whose cost is known: a sane number of dollars (a store written
+/// before costs were checked may hold Inf).
+const KNOWN_COST: &str = "(cost_usd IS NOT NULL AND cost_usd BETWEEN 0 AND 100000000)";
+
+/// A token sum read as SQLite's `total()` gives it (a float, which no
+/// overflow makes fail), as a count.
+fn tokens(row: &rusqlite::Row, index: usize) -> rusqlite::Result<u64> {
+    let total: f64 = row.get(index)?;
+    Ok(if total.is_finite() && total > 0.0 { total as u64 } else { 0 })
+}
+
 fn figures_of(record: &Record) -> Figures {
     let answered = record.runs.saturating_sub(record.errors);
     Figures {
@@ -319,8 +355,23 @@ fn figures_of(record: &Record) -> Figures {
     }
 }
 
-/// What to do with a step, by the rule optimized mode follows.
+/// What to do with a step, by the rule optimized mode follows; a written
+/// prompt the YAML replaced is said to be history.
 pub fn recommend(versions: &[PromptVersion]) -> Recommendation {
+    let mut recommendation = recommend_current(versions);
+    let replaced = versions.iter().rfind(|v| select::superseded(*v, versions));
+    if let (Some(written), Some(old)) = (select::manual(versions), replaced) {
+        recommendation.reason.push_str(&format!(
+            " The written prompt changed: version {} holds the pipeline's wording now and replaced version {}, which is superseded history and never served (its {:.0} trials stay with it; a changed prompt starts with its own evidence).",
+            written.id,
+            old.id,
+            Evidence::of(&old.record).trials
+        ));
+    }
+    recommendation
+}
+
+fn recommend_current(versions: &[PromptVersion]) -> Recommendation {
     let describe = |v: &PromptVersion| {
         let e = Evidence::of(&v.record);
         format!("version {} ({}): acceptance at least {:.0}% (95% lower bound) from {:.0} trials", v.id, v.version.source, e.lower_bound() * 100.0, e.trials)
@@ -382,15 +433,16 @@ pub fn text(report: &Report) -> String {
             out.push_str(&format!(" (version {version})"));
         }
         out.push_str(&format!("\n  {}\n", step.recommendation.reason));
-        out.push_str(&format!("  {:<22} {:>5} {:>20} {:>6} {:>9} {:>13} {:>11} {:>10}\n", "version / mode", "runs", "acceptance (95%)", "eval", "latency", "tokens in/out", "cost", "per accept"));
-        let rows = step.versions.iter().map(|v| (format!("{} {}", v.id, v.source), &v.figures)).chain(step.modes.iter().map(|m| (format!("mode {}", m.mode), &m.figures)));
+        out.push_str(&format!("  {:<24} {:>5} {:>20} {:>12} {:>9} {:>13} {:>18} {:>10}\n", "version / mode", "runs", "acceptance (95%)", "eval", "latency", "tokens in/out", "cost", "per accept"));
+        let label = |v: &VersionReport| if v.superseded { format!("{} {} (superseded)", v.id, v.source) } else { format!("{} {}", v.id, v.source) };
+        let rows = step.versions.iter().map(|v| (label(v), &v.figures)).chain(step.modes.iter().map(|m| (format!("mode {}", m.mode), &m.figures)));
         for (label, f) in rows {
             out.push_str(&format!(
-                "  {:<22} {:>5} {:>20} {:>6} {:>9} {:>13} {:>11} {:>10}\n",
+                "  {:<24} {:>5} {:>20} {:>12} {:>9} {:>13} {:>18} {:>10}\n",
                 label,
                 f.runs,
                 acceptance_text(f),
-                f.evaluation_score.map(|s| format!("{s:.2}")).unwrap_or_else(|| "-".into()),
+                evaluation_text(f).unwrap_or_else(|| "-".into()),
                 f.mean_latency_ms.map(|l| format!("{l:.0} ms")).unwrap_or_else(|| "-".into()),
                 format!("{}/{}", f.input_tokens, f.output_tokens),
                 cost_text(f),
@@ -413,12 +465,17 @@ pub fn acceptance_text(f: &Figures) -> String {
     }
 }
 
-/// "$0.0123", "unknown", or "$0.0123 + ?" when part is unknown.
+/// "0.74 on 12": the evaluation score and on how many examples it was computed.
+pub fn evaluation_text(f: &Figures) -> Option<String> {
+    f.evaluation_score.map(|s| format!("{s:.2} on {}", f.evaluated_examples))
+}
+
+/// "$0.0123"; "unknown" when no run's cost is known; "$0.0123 (partial)"
+/// when that is the sum over some runs only, others' cost unknown.
 pub fn cost_text(f: &Figures) -> String {
-    let known = crate::pipeline::providers::prices::dollars(f.cost_usd);
-    match (f.cost_unknown_runs, f.cost_usd > 0.0) {
-        (0, _) => known,
-        (_, false) => "unknown".into(),
-        (_, true) => format!("{known} + ?"),
+    match f.cost_usd {
+        None => "unknown".into(),
+        Some(usd) if f.cost_partial => format!("{} (partial)", crate::pipeline::providers::prices::dollars(usd)),
+        Some(usd) => crate::pipeline::providers::prices::dollars(usd),
     }
 }

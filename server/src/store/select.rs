@@ -71,19 +71,34 @@ impl Ranked for Candidate {
     }
 }
 
-/// The version to serve. `versions` are a step's stored versions, the
-/// pipeline's own (`manual`) one among them; `None` when there are none.
+/// The version to serve. `versions` are a step's stored versions, oldest
+/// first, the pipeline's own (`manual`) one among them; `None` when there
+/// are none. A [`superseded`] written prompt is never served.
 pub fn choose<'a, V: Ranked>(mode: Mode, versions: &'a [V], rng: &mut impl Rng) -> Option<&'a V> {
     match mode {
         Mode::Traditional | Mode::Evaluation => manual(versions),
         Mode::Optimized => by_evidence(versions).or_else(|| manual(versions)),
-        Mode::Hybrid => versions.iter().map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
+        Mode::Hybrid => current(versions).map(|v| (sample(v, rng), v)).max_by(|a, b| a.0.total_cmp(&b.0)).map(|(_, v)| v),
     }
 }
 
-/// The pipeline's own prompt: its newest `manual` version.
+/// The pipeline's own prompt: its newest `manual` version, the one the
+/// YAML holds now.
 pub fn manual<V: Ranked>(versions: &[V]) -> Option<&V> {
     versions.iter().rev().find(|v| v.source() == "manual")
+}
+
+/// A written prompt the YAML no longer holds: a `manual` version with a
+/// newer one after it. It is history: shown by `store report`, never
+/// served nor counted as the written prompt. Its evidence does not carry
+/// over: a changed prompt is a different prompt, and starts with its own.
+pub fn superseded<V: Ranked>(version: &V, versions: &[V]) -> bool {
+    version.source() == "manual" && manual(versions).is_some_and(|newest| newest.id() != version.id())
+}
+
+/// The versions that may be served: all but the [`superseded`] written prompts.
+pub fn current<V: Ranked>(versions: &[V]) -> impl Iterator<Item = &V> {
+    versions.iter().filter(|v| !superseded(*v, versions))
 }
 
 /// The best imported or learned version, the pipeline's own prompt left
@@ -96,7 +111,7 @@ pub fn optimized<V: Ranked>(versions: &[V]) -> Option<&V> {
 
 /// The best version of all, the written one included, by [`rank`].
 pub fn best<V: Ranked>(versions: &[V]) -> Option<&V> {
-    versions.iter().max_by(|a, b| rank(*a, *b))
+    current(versions).max_by(|a, b| rank(*a, *b))
 }
 
 /// Fewest pieces of evidence (verdicts, unusable answers, evaluated
@@ -170,8 +185,9 @@ impl Evidence {
 /// then to the newest. `None` when no version has that much evidence: the
 /// written prompt stays until another version has proven itself, so a
 /// version with too little evidence is never preferred to one with more.
+/// A [`superseded`] written prompt takes no part, whatever its record.
 pub fn by_evidence<V: Ranked>(versions: &[V]) -> Option<&V> {
-    versions.iter().filter(|v| Evidence::of(v.record()).enough()).max_by(|a, b| rank(*a, *b))
+    current(versions).filter(|v| Evidence::of(v.record()).enough()).max_by(|a, b| rank(*a, *b))
 }
 
 /// [`by_evidence`]'s order, for all versions: enough evidence first, then
@@ -222,5 +238,22 @@ mod tests {
         assert!(by_evidence(&untested).is_none(), "nothing is proven: the written prompt stays");
         let proven = [version(1, "manual", 2, 3, None), version(2, "learned", 9, 1, None)];
         assert_eq!(by_evidence(&proven).unwrap().id, 2);
+    }
+
+    /// The written prompt v2 earned 5 accepted verdicts, then its wording
+    /// changed in the YAML (manual v3, no trials): optimized mode kept
+    /// serving v2. The YAML's prompt is the written one now; v2 is history.
+    #[test]
+    fn a_superseded_written_prompt_is_never_served_nor_counts_as_the_written_one() {
+        let versions = [version(2, "manual", 5, 0, None), version(3, "manual", 0, 0, None)];
+        assert!(superseded(&versions[0], &versions) && !superseded(&versions[1], &versions));
+        assert!(by_evidence(&versions).is_none(), "v2's evidence does not carry over to v3");
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+        for mode in [Mode::Traditional, Mode::Optimized, Mode::Hybrid, Mode::Evaluation] {
+            assert_eq!(choose(mode, &versions, &mut rng).unwrap().id, 3, "{mode:?}");
+        }
+        assert_eq!(best(&versions).unwrap().id, 3);
+        let with_learned = [version(2, "manual", 5, 0, None), version(3, "learned", 9, 1, None), version(4, "manual", 0, 0, None)];
+        assert_eq!(by_evidence(&with_learned).unwrap().id, 3, "a learned version keeps its own evidence");
     }
 }

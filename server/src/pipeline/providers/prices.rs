@@ -5,7 +5,9 @@
 //! change, so `[providers.prices]` in `elexirion.toml` overrides any of
 //! them and prices models not listed (a local model: `{ input = 0, output = 0 }`).
 //! A model with no price, or a call whose tokens were not reported, has
-//! an unknown cost: never a made-up number.
+//! an unknown cost: never a made-up number. So has a call whose reported
+//! token counts are absurd (over [`MAX_TOKENS_PER_CALL`]): one broken
+//! response must not make a cost, or a store's totals, meaningless.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +26,39 @@ impl Price {
     pub fn cost(&self, input_tokens: u64, output_tokens: u64) -> f64 {
         (input_tokens as f64 * self.input + output_tokens as f64 * self.output) / 1_000_000.0
     }
+}
+
+/// The most a configured price may be, in dollars per million tokens:
+/// well above any list price, low enough that no cost overflows.
+pub const MAX_PRICE: f64 = 10_000.0;
+
+/// Token counts above this, for one call, are not believed: no model
+/// reads or writes a billion tokens in one request.
+pub const MAX_TOKENS_PER_CALL: u64 = 1_000_000_000;
+
+/// A call's reported (input, output) tokens, or `None` when either count
+/// is absurd (over [`MAX_TOKENS_PER_CALL`]): unknown, like no count at all.
+pub fn plausible_tokens(tokens: Option<(u64, u64)>) -> Option<(u64, u64)> {
+    tokens.filter(|(input, output)| *input <= MAX_TOKENS_PER_CALL && *output <= MAX_TOKENS_PER_CALL)
+}
+
+/// Why a call's cost is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// No configured or list price for the model.
+    NoPrice,
+    /// The model has a price, but the provider reported no (believable) token counts.
+    NoTokens,
+}
+
+/// A call's cost in dollars, or why it is unknown.
+pub type Cost = Result<f64, Unknown>;
+
+/// What `price` makes of `tokens`: a finite cost, or why there is none.
+pub fn cost_of(price: Option<Price>, tokens: Option<(u64, u64)>) -> Cost {
+    let price = price.ok_or(Unknown::NoPrice)?;
+    let (input, output) = plausible_tokens(tokens).ok_or(Unknown::NoTokens)?;
+    Some(price.cost(input, output)).filter(|usd| usd.is_finite() && *usd >= 0.0).ok_or(Unknown::NoPrice)
 }
 
 const fn price(input: f64, output: f64) -> Price {
@@ -85,7 +120,7 @@ fn is_snapshot_of(key: &str, base: &str) -> bool {
 }
 
 /// Checks a configured price table: `provider/model` keys with a known
-/// provider, finite prices not below zero.
+/// provider, prices from 0 to [`MAX_PRICE`] dollars per million tokens.
 pub fn validate(prices: &BTreeMap<String, Price>, providers: &[&str]) -> Result<(), String> {
     for (key, price) in prices {
         let (provider, model) = key.split_once('/').ok_or_else(|| format!("[providers.prices] `{key}`: name a model as \"provider/model\", e.g. \"anthropic/claude-sonnet-4-5\""))?;
@@ -96,8 +131,8 @@ pub fn validate(prices: &BTreeMap<String, Price>, providers: &[&str]) -> Result<
             return Err(format!("[providers.prices] `{key}`: the model name is empty"));
         }
         for (side, value) in [("input", price.input), ("output", price.output)] {
-            if !value.is_finite() || value < 0.0 {
-                return Err(format!("[providers.prices] `{key}`: {side} must be dollars per million tokens, 0 or more (not {value})"));
+            if !(0.0..=MAX_PRICE).contains(&value) {
+                return Err(format!("[providers.prices] `{key}`: {side} must be dollars per million tokens, from 0 to {MAX_PRICE} (not {value:?})"));
             }
         }
     }
@@ -113,19 +148,26 @@ pub struct Spend {
     pub unpriced_calls: u32,
     /// Calls without a known cost, by `provider/model`.
     pub unpriced: BTreeMap<String, u32>,
+    /// Of those, the calls to a model with a price whose provider reported
+    /// no token counts, by `provider/model`.
+    pub no_tokens: BTreeMap<String, u32>,
 }
 
 impl Spend {
-    /// One call: `cost` is `None` when it is unknown.
-    pub fn add(&mut self, cost: Option<f64>, provider: &str, model: &str) {
+    /// One call, its cost or why that is unknown.
+    pub fn add(&mut self, cost: Cost, provider: &str, model: &str) {
         match cost {
-            Some(usd) => {
+            Ok(usd) if usd.is_finite() && usd >= 0.0 => {
                 self.usd += usd;
                 self.priced_calls += 1;
             }
-            None => {
+            unknown => {
                 self.unpriced_calls += 1;
-                *self.unpriced.entry(format!("{provider}/{model}")).or_default() += 1;
+                let key = format!("{provider}/{model}");
+                if unknown == Err(Unknown::NoTokens) {
+                    *self.no_tokens.entry(key.clone()).or_default() += 1;
+                }
+                *self.unpriced.entry(key).or_default() += 1;
             }
         }
     }
@@ -137,6 +179,24 @@ impl Spend {
         for (model, calls) in &other.unpriced {
             *self.unpriced.entry(model.clone()).or_default() += calls;
         }
+        for (model, calls) in &other.no_tokens {
+            *self.no_tokens.entry(model.clone()).or_default() += calls;
+        }
+    }
+
+    /// Why the unknown calls are unknown: "no price for a/b; set
+    /// [providers.prices]", "the provider reported no token counts for c/d", or both.
+    fn reasons(&self) -> String {
+        let unpriced: Vec<&str> = self.unpriced.iter().filter(|(model, calls)| **calls > self.no_tokens.get(*model).copied().unwrap_or(0)).map(|(model, _)| model.as_str()).collect();
+        let untold: Vec<&str> = self.no_tokens.iter().filter(|(_, calls)| **calls > 0).map(|(model, _)| model.as_str()).collect();
+        let mut reasons = Vec::new();
+        if !unpriced.is_empty() {
+            reasons.push(format!("no price for {}; set [providers.prices]", unpriced.join(", ")));
+        }
+        if !untold.is_empty() {
+            reasons.push(format!("the provider reported no token counts for {}", untold.join(", ")));
+        }
+        reasons.join("; ")
     }
 
     /// What was spent after `earlier`, a copy of this spend taken before.
@@ -149,6 +209,12 @@ impl Spend {
                 .unpriced
                 .iter()
                 .map(|(model, calls)| (model.clone(), calls - earlier.unpriced.get(model).copied().unwrap_or(0)))
+                .filter(|(_, calls)| *calls > 0)
+                .collect(),
+            no_tokens: self
+                .no_tokens
+                .iter()
+                .map(|(model, calls)| (model.clone(), calls - earlier.no_tokens.get(model).copied().unwrap_or(0)))
                 .filter(|(_, calls)| *calls > 0)
                 .collect(),
         }
@@ -165,21 +231,24 @@ impl Spend {
 }
 
 impl std::fmt::Display for Spend {
-    /// "$0.0042", "unknown (no price for openai/llama3.1)", or "$0.0042 and
-    /// unknown for 1 call (...)".
+    /// "$0.0042", "unknown (no price for openai/llama3.1; set
+    /// [providers.prices])", or "$0.0042 and unknown for 1 call (...)".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let models = self.unpriced.keys().cloned().collect::<Vec<_>>().join(", ");
+        let reasons = self.reasons();
         match (self.priced_calls, self.unpriced_calls) {
             (_, 0) => write!(f, "{}", dollars(self.usd)),
-            (0, _) => write!(f, "unknown (no price or token count for {models}; set [providers.prices])"),
-            (_, unknown) => write!(f, "{} and unknown for {unknown} call{} ({models})", dollars(self.usd), if unknown == 1 { "" } else { "s" }),
+            (0, _) => write!(f, "unknown ({reasons})"),
+            (_, unknown) => write!(f, "{} and unknown for {unknown} call{} ({reasons})", dollars(self.usd), if unknown == 1 { "" } else { "s" }),
         }
     }
 }
 
-/// Dollars with enough digits for a cheap call.
+/// Dollars with enough digits for a cheap call ("unknown" for a
+/// number that is not one, which no cost should be).
 pub fn dollars(usd: f64) -> String {
-    if usd == 0.0 {
+    if !usd.is_finite() {
+        "unknown".into()
+    } else if usd == 0.0 {
         "$0".into()
     } else if usd < 0.01 {
         format!("${usd:.5}")
@@ -208,10 +277,48 @@ mod tests {
     #[test]
     fn a_spend_says_what_it_does_not_know() {
         let mut spend = Spend::default();
-        spend.add(Some(0.0045), "anthropic", "claude-sonnet-4-5");
+        spend.add(Ok(0.0045), "anthropic", "claude-sonnet-4-5");
         assert_eq!(spend.to_string(), "$0.00450");
-        spend.add(None, "openai", "llama3.1");
-        assert_eq!(spend.to_string(), "$0.00450 and unknown for 1 call (openai/llama3.1)");
+        spend.add(Err(Unknown::NoPrice), "openai", "llama3.1");
+        assert_eq!(spend.to_string(), "$0.00450 and unknown for 1 call (no price for openai/llama3.1; set [providers.prices])");
         assert_eq!(spend.known(), None);
+    }
+
+    /// "no price … set [providers.prices]" was said when a price was set
+    /// and only the token counts were missing.
+    #[test]
+    fn a_call_without_token_counts_says_so_not_that_the_price_is_missing() {
+        let sonnet = lookup(&BTreeMap::new(), "anthropic", "claude-sonnet-4-5", true);
+        let mut spend = Spend::default();
+        spend.add(cost_of(sonnet, None), "anthropic", "claude-sonnet-4-5");
+        assert_eq!(spend.to_string(), "unknown (the provider reported no token counts for anthropic/claude-sonnet-4-5)");
+        spend.add(cost_of(None, Some((5, 7))), "openai", "llama3.1");
+        assert_eq!(spend.to_string(), "unknown (no price for openai/llama3.1; set [providers.prices]; the provider reported no token counts for anthropic/claude-sonnet-4-5)");
+        let later = {
+            let mut later = spend.clone();
+            later.add(cost_of(sonnet, None), "anthropic", "claude-sonnet-4-5");
+            later
+        };
+        assert_eq!(later.since(&spend).to_string(), "unknown (the provider reported no token counts for anthropic/claude-sonnet-4-5)");
+    }
+
+    /// A response claiming 9223372036854775807 tokens, or a price of 1e308,
+    /// made costs of $inf and $NaN. Absurd counts are unknown, and no cost
+    /// that is not a finite number is counted.
+    #[test]
+    fn absurd_token_counts_and_non_finite_costs_are_unknown() {
+        let sonnet = Some(price(3.0, 15.0));
+        assert_eq!(cost_of(sonnet, Some((i64::MAX as u64, 7))), Err(Unknown::NoTokens));
+        assert_eq!(plausible_tokens(Some((MAX_TOKENS_PER_CALL, 1))), Some((MAX_TOKENS_PER_CALL, 1)));
+        assert_eq!(cost_of(Some(price(f64::MAX, 0.0)), Some((1000, 0))), Err(Unknown::NoPrice));
+        let mut spend = Spend::default();
+        spend.add(Ok(f64::INFINITY), "openai", "gpt-4o");
+        spend.add(Ok(f64::NAN), "openai", "gpt-4o");
+        assert_eq!((spend.priced_calls, spend.unpriced_calls, spend.usd), (0, 2, 0.0));
+        assert_eq!(dollars(f64::INFINITY), "unknown");
+        let absurd = BTreeMap::from([("openai/gpt-4o".to_string(), price(1e308, 1.0))]);
+        let error = validate(&absurd, &["openai"]).unwrap_err();
+        assert!(error.contains("`openai/gpt-4o`: input must be dollars per million tokens, from 0 to 10000 (not 1e308)"), "{error}");
+        assert!(validate(&BTreeMap::from([("openai/gpt-4o".to_string(), price(10_000.0, 0.0))]), &["openai"]).is_ok());
     }
 }

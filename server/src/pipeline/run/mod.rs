@@ -267,18 +267,32 @@ impl Engine {
         self.spent.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Count one model call's cost (`None`: unknown).
-    fn spend(&self, cost: Option<f64>, provider: &str, model: &str) {
+    /// Count one model call's cost (or why it is unknown).
+    fn spend(&self, cost: prices::Cost, provider: &str, model: &str) {
         if let Ok(mut spent) = self.spent.lock() {
             spent.add(cost, provider, model);
         }
     }
 
-    /// A call's cost by the configured or list price; `None` when the
+    /// A call's cost by the configured or list price; unknown when the
     /// model has no price or the provider did not count the tokens.
-    fn price_call(&self, provider: &str, model: &str, official_api: bool, tokens: Option<(u64, u64)>) -> Option<f64> {
-        let price = prices::lookup(&self.options.providers.prices, provider, model, official_api)?;
-        tokens.map(|(input, output)| price.cost(input, output))
+    fn price_call(&self, provider: &str, model: &str, official_api: bool, tokens: Option<(u64, u64)>) -> prices::Cost {
+        prices::cost_of(prices::lookup(&self.options.providers.prices, provider, model, official_api), tokens)
+    }
+
+    /// A response's token counts as the run keeps them: absurd ones (a
+    /// broken or hostile server) become unknown, with a warning.
+    fn believable_tokens(&self, step: &str, provider: &str, answer: &mut ModelResponse) {
+        let reported = answer.input_tokens.zip(answer.output_tokens);
+        if reported.is_some() && prices::plausible_tokens(reported).is_none() {
+            let (input, output) = reported.unwrap_or_default();
+            self.emit(RunEvent::Warning(format!(
+                "step `{step}`: {provider} reported {input} input and {output} output tokens for one call; counts over {} are not believed, so its tokens and cost are unknown",
+                prices::MAX_TOKENS_PER_CALL
+            )));
+            answer.input_tokens = None;
+            answer.output_tokens = None;
+        }
     }
 
     /// The prompt: the items rendered and joined, as text and as a
@@ -413,7 +427,7 @@ impl Engine {
             let cached = self.options.cache_dir.as_deref().filter(|_| !self.options.fresh).and_then(|dir| cache::read(dir, &cache_key));
             if let Some(text) = cached {
                 // A cached answer made no request: it cost nothing.
-                self.spend(Some(0.0), provider_key, &request.model);
+                self.spend(Ok(0.0), provider_key, &request.model);
                 return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None, stop: Stop::Complete, cost: Some(0.0) });
             }
             if let Some(wanted) = budget.short_of {
@@ -424,12 +438,13 @@ impl Engine {
             }
             let provider = self.provider(provider_kind, provider_key, retries);
             match provider.complete(&request).await {
-                Ok(answer) => {
+                Ok(mut answer) => {
                     self.last_call = Some((provider_kind, provider_key, request.clone()));
+                    self.believable_tokens(name, provider_key, &mut answer);
                     let cost = self.price_call(provider_key, &request.model, provider.is_official_api(), answer.input_tokens.zip(answer.output_tokens));
                     // Paid for even when the answer is then refused (cut off).
                     self.spend(cost, provider_key, &request.model);
-                    return self.accept(name, provider_key, request, &cache_key, answer).map(|call| ModelCall { cost, ..call });
+                    return self.accept(name, provider_key, request, &cache_key, answer).map(|call| ModelCall { cost: cost.ok(), ..call });
                 }
                 Err(error) if falls_back(&error) => {
                     self.emit(RunEvent::Warning(format!("step `{name}`: {provider_key} failed ({error}); trying the next provider")));

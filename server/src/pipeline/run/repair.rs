@@ -25,6 +25,7 @@ pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, u
         // otherwise the first answer's problem is the one to report.
         match engine.repair(&step, &last.text, &problem).await.filter(|text| usable(text).is_ok()) {
             Some(text) => {
+                engine.record_repaired(&step, &text);
                 if let Some(output) = engine.outputs.last_mut() {
                     output.1 = StepOutput::from_text(text);
                 }
@@ -43,6 +44,17 @@ pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, u
 }
 
 impl Engine {
+    /// The repaired answer became the result: in the store it replaces the
+    /// unusable first answer as the step's example, so that a verdict
+    /// judges, and a learned demo teaches, the answer that was used.
+    fn record_repaired(&self, step: &str, text: &str) {
+        let Some(store) = &self.options.store else { return };
+        let replaced = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| s.replace_last_answer(&self.invocation, step, text));
+        if let Err(problem) = replaced {
+            self.emit(RunEvent::Warning(format!("step `{step}`: the repaired answer could not be recorded in the optimization store ({problem})")));
+        }
+    }
+
     /// Ask the provider that gave `answer` again, saying what was wrong
     /// with it; the new answer, if a complete one came.
     async fn repair(&mut self, step: &str, answer: &str, problem: &str) -> Option<String> {
@@ -51,9 +63,14 @@ impl Engine {
         request.turns.push(Turn { user: std::mem::take(&mut request.prompt), assistant: answer.to_string() });
         request.prompt = problem.to_string();
         let provider = self.provider(kind, key, None);
-        let repaired = provider.complete(&request).await.ok()?;
-        let cost = self.price_call(key, &request.model, provider.is_official_api(), repaired.input_tokens.zip(repaired.output_tokens));
+        let started = std::time::Instant::now();
+        let mut repaired = provider.complete(&request).await.ok()?;
+        self.believable_tokens(step, key, &mut repaired);
+        let tokens = repaired.input_tokens.zip(repaired.output_tokens);
+        let cost = self.price_call(key, &request.model, provider.is_official_api(), tokens);
         self.spend(cost, key, &request.model);
+        // A third call is paid for like the others: said, and added to the step's run.
+        self.record_repair_call(step, key, &request.model, tokens, cost, started.elapsed());
         let repaired = Some(repaired).filter(|r| r.stop == Stop::Complete)?;
         Some(repaired.text)
     }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use super::{chat_adapter, prompt, Engine, Message, ModelCall, RunError, RunEvent, StepPrompt};
+use crate::pipeline::providers::prices;
 use crate::pipeline::yaml::YamlNode;
 use crate::store::examples::{Outcome, RunRecord};
 use crate::store::select::{self, Mode};
@@ -141,7 +142,7 @@ impl Engine {
             },
             example: result.as_ref().ok().map(|c| (prompt.inputs.clone(), c.text.clone())),
         };
-        let cost = result.as_ref().ok().and_then(|c| c.cost);
+        let cost = result.as_ref().ok().and_then(|c| c.cost).filter(|usd| usd.is_finite());
         let mode = self.mode.name();
         let written = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| {
             let id = s.record_run(&run)?;
@@ -149,6 +150,20 @@ impl Engine {
         });
         if let Err(problem) = written {
             self.emit(RunEvent::Warning(format!("step `{step}`: the run could not be recorded in the optimization store ({problem})")));
+        }
+    }
+
+    /// The repair request a step's unusable answer got: a model call of
+    /// its own, reported like a step (its tokens and cost, so the run's
+    /// printed total has it) and added to the step's run in the store.
+    pub(super) fn record_repair_call(&self, step: &str, provider: &str, model: &str, tokens: Option<(u64, u64)>, cost: prices::Cost, elapsed: std::time::Duration) {
+        let mut spend = prices::Spend::default();
+        spend.add(cost, provider, model);
+        self.emit(RunEvent::StepFinished { step: format!("{step} (repair request)"), provider: Some(provider.to_string()), cached: false, elapsed, tokens, cost: Some(spend) });
+        let Some(store) = &self.options.store else { return };
+        let added = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| s.add_call_to_run(&self.invocation, step, tokens, cost.ok()));
+        if let Err(problem) = added {
+            self.emit(RunEvent::Warning(format!("step `{step}`: the repair request's cost could not be recorded in the optimization store ({problem})")));
         }
     }
 }

@@ -55,7 +55,9 @@ fn step_section(html: &mut String, step: &StepReport) {
     figure_headers(html);
     html.push_str("<th>evidence</th></tr></thead><tbody>");
     for v in &step.versions {
-        let _ = write!(html, "<tr data-version=\"{}\"><td>{}</td><td>{}</td><td>{}</td>", v.id, v.id, escape(&v.source), v.demos);
+        let source = if v.superseded { format!("{} (superseded: not served)", v.source) } else { v.source.clone() };
+        let class = if v.superseded { " class=\"superseded muted\"" } else { "" };
+        let _ = write!(html, "<tr data-version=\"{}\"{class}><td>{}</td><td>{}</td><td>{}</td>", v.id, v.id, escape(&source), v.demos);
         figure_cells(html, &v.figures);
         let evidence = format!("{:.0} trials, at least {:.0}%{}", v.evidence.trials, v.evidence_lower_bound * 100.0, if v.enough_evidence { "" } else { " (too few)" });
         let _ = write!(html, "<td class=\"evidence\">{}</td></tr>", escape(&evidence));
@@ -90,7 +92,7 @@ fn figure_headers(html: &mut String) {
 }
 
 fn figure_cells(html: &mut String, f: &Figures) {
-    let evaluation = f.evaluation_score.map(|s| format!("{s:.2} on {}", f.evaluated_examples)).unwrap_or_else(|| "–".into());
+    let evaluation = super::evaluation_text(f).unwrap_or_else(|| "–".into());
     let latency = f.mean_latency_ms.map(|l| format!("{l:.0} ms")).unwrap_or_else(|| "–".into());
     let per = f.cost_per_accepted.map(dollars).unwrap_or_else(|| "–".into());
     for cell in [f.runs.to_string(), f.failed.to_string(), f.unusable.to_string(), acceptance_text(f), evaluation, latency, format!("{}/{}", f.input_tokens, f.output_tokens), cost_text(f), per] {
