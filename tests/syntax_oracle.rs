@@ -21,6 +21,11 @@
 //! `SYNTAX_ORACLE_SHOW=N` lists N of them, `SYNTAX_ORACLE_KEEP=1` keeps the
 //! mutants' directory to read them.
 //!
+//! Those files are the ones the tracing was tuned on. To measure on code
+//! nobody tuned on, point `SYNTAX_ORACLE_DIR` at a directory of Elixir files
+//! (say an extract of elixir-lang/elixir's `lib/*/lib`):
+//! `SYNTAX_ORACLE_DIR=/path cargo test --test syntax_oracle held_out -- --nocapture`.
+//!
 //! Needs `elixir` on the PATH (Debian's `elixir` package; `scripts/test`
 //! installs it): without it the test fails rather than pass unchecked.
 
@@ -34,15 +39,15 @@ use elexirion::elixir::parser::ElixirParser;
 use elexirion::elixir::syntax_errors::syntax_errors;
 use tree_sitter::Node;
 
-/// The figures reached (886‰, 841‰, 929‰ on 1002 mutants when written),
+/// The figures reached (945‰, 945‰, 988‰ on 1034 mutants when written),
 /// kept as floors in per mille, a little below, so that a regression fails
-/// while edits to the mutated files move them slightly. The issue's target
-/// is 900‰ located against Elixir's lines alone: not reached yet, see the
-/// misses the report lists.
-const LOCATED_FLOOR: usize = 870;
-const SAME_KIND_FLOOR: usize = 825;
-const LOCATED_OR_TRUE_FLOOR: usize = 915;
-const MAX_FALSE_ERRORS: usize = 0;
+/// while edits to the mutated files move them slightly. Most misses left are
+/// dropped `end`s, reported at the block that lost its `end` where Elixir
+/// names the outermost block (the third figure counts them), and what only
+/// Elixir's parser rejects while tree-sitter accepts it.
+const LOCATED_FLOOR: usize = 930;
+const SAME_KIND_FLOOR: usize = 930;
+const LOCATED_OR_TRUE_FLOOR: usize = 975;
 
 /// Mutants per source file and kind of mutation, at most.
 const MUTANTS_PER_KIND: usize = 4;
@@ -50,35 +55,67 @@ const SEED: u64 = 0x5eed_e1e8_1210;
 
 #[test]
 fn syntax_errors_agree_with_elixir() {
-    let sources = elixir_sources();
-    let mutants = mutants(&sources);
+    let tally = measure(repository_sources());
+    let report = tally.report();
+    println!("{report}");
+
+    assert!(tally.false_errors.is_empty(), "{report}");
+    assert!(per_mille(tally.located, tally.rejected) >= LOCATED_FLOOR, "{report}");
+    assert!(per_mille(tally.same_kind, tally.rejected) >= SAME_KIND_FLOOR, "{report}");
+    assert!(per_mille(tally.located_or_true, tally.rejected) >= LOCATED_OR_TRUE_FLOOR, "{report}");
+}
+
+/// The same measurement on code nobody tuned on, when `SYNTAX_ORACLE_DIR`
+/// names a directory of Elixir files (e.g. an extract of elixir-lang/elixir's
+/// `lib/*/lib`): it reports and asserts nothing, the floors being the
+/// repository's. Without the variable it does nothing.
+#[test]
+fn syntax_errors_agree_with_elixir_on_held_out_code() {
+    let Some(dir) = std::env::var_os("SYNTAX_ORACLE_DIR") else {
+        println!("SYNTAX_ORACLE_DIR is not set: no held-out code to measure");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    println!("held-out code under {}\n{}", dir.display(), measure(elixir_sources(&dir, &[&dir])).report());
+}
+
+/// Mutates `sources`, asks Elixir about each mutant and tallies how
+/// elexirion's errors compare. Sources Elixir itself rejects are left out:
+/// their mutants prove nothing.
+fn measure(sources: Vec<(String, String)>) -> Tally {
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<PathBuf> = mutants
-        .iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let path = dir.path().join(format!("{i:05}_{}.ex", m.kind));
-            fs::write(&path, &m.text).unwrap();
-            path
-        })
-        .collect();
+    let write = |name: String, text: &str| {
+        let path = dir.path().join(name);
+        fs::write(&path, text).unwrap();
+        path
+    };
+    let source_paths: Vec<PathBuf> =
+        sources.iter().enumerate().map(|(i, (_, text))| write(format!("source_{i:05}.ex"), text)).collect();
+    let source_verdicts = elixir_verdicts(&source_paths);
+    let (sources, rejected_sources): (Vec<_>, Vec<_>) = sources
+        .into_iter()
+        .zip(&source_paths)
+        .partition(|(_, path)| matches!(source_verdicts.get(*path), Some(Verdict::Accepted)));
+    let sources: Vec<(String, String)> = sources.into_iter().map(|(source, _)| source).collect();
+
+    let mutants = mutants(&sources);
+    let paths: Vec<PathBuf> = mutants.iter().enumerate().map(|(i, m)| write(format!("{i:05}_{}.ex", m.kind), &m.text)).collect();
     let verdicts = elixir_verdicts(&paths);
     if std::env::var_os("SYNTAX_ORACLE_KEEP").is_some() {
         println!("mutants kept in {}", dir.keep().display());
     }
 
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        sources: sources.len(),
+        rejected_sources: rejected_sources.into_iter().map(|((name, _), _)| name).collect(),
+        flagged_sources: sources.iter().filter(|(_, text)| !elexirion_errors(text).is_empty()).map(|(name, _)| name.clone()).collect(),
+        ..Tally::default()
+    };
     for (mutant, path) in mutants.iter().zip(&paths) {
         let verdict = verdicts.get(path).unwrap_or_else(|| panic!("elixir gave no answer for {}", path.display()));
         tally.add(mutant, verdict, &elexirion_errors(&mutant.text));
     }
-    let report = tally.report(sources.len());
-    println!("{report}");
-
-    assert!(tally.false_errors.len() <= MAX_FALSE_ERRORS, "{report}");
-    assert!(per_mille(tally.located, tally.rejected) >= LOCATED_FLOOR, "{report}");
-    assert!(per_mille(tally.same_kind, tally.rejected) >= SAME_KIND_FLOOR, "{report}");
-    assert!(per_mille(tally.located_or_true, tally.rejected) >= LOCATED_OR_TRUE_FLOOR, "{report}");
+    tally
 }
 
 /// The kinds of mistake both parsers can name.
@@ -93,21 +130,33 @@ enum Kind {
 
 /// What Elixir's message names: `missing terminator: X`, or a token it did
 /// not expect, sometimes adding that an opener `is missing terminator X`;
-/// then either is the same kind of mistake.
+/// then either is the same kind of mistake. A `#{` never closed is an
+/// unclosed bracket.
 fn elixir_kinds(message: &str) -> Vec<Kind> {
+    if message.starts_with("missing interpolation terminator") {
+        return vec![Kind::UnclosedBracket];
+    }
+    // `missing terminator: " (for string...`, `is missing terminator "end"`.
     if let Some((_, rest)) = message.split_once("missing terminator: ") {
-        return vec![terminator_kind(rest, message)];
+        return vec![terminator_kind(rest.split(' ').next().unwrap_or(""), message)];
     }
     let mut kinds = vec![Kind::Unexpected];
-    kinds.extend(message.split_once("is missing terminator ").map(|(_, rest)| terminator_kind(rest, message)));
+    kinds.extend(
+        message
+            .split_once("is missing terminator \"")
+            .map(|(_, rest)| terminator_kind(rest.split('"').next().unwrap_or(""), message)),
+    );
     kinds
 }
 
-fn terminator_kind(rest: &str, message: &str) -> Kind {
-    match rest.split(' ').next().unwrap_or("").trim_matches(|c| c == '"' || c == '.') {
+/// A sigil's terminator may be a bracket (`~w(`): still a literal left open.
+fn terminator_kind(terminator: &str, message: &str) -> Kind {
+    match terminator {
         "end" => Kind::MissingEnd,
-        ")" | "]" | "}" | ">>" => Kind::UnclosedBracket,
+        "\"\"\"" | "'''" => Kind::UnterminatedHeredoc,
         _ if message.contains("heredoc") => Kind::UnterminatedHeredoc,
+        _ if ["(for sigil", "(for string", "(for atom"].iter().any(|literal| message.contains(literal)) => Kind::UnterminatedString,
+        ")" | "]" | "}" | ">>" => Kind::UnclosedBracket,
         _ => Kind::UnterminatedString,
     }
 }
@@ -179,6 +228,13 @@ fn elexirion_errors(text: &str) -> Vec<(usize, String)> {
 
 #[derive(Default)]
 struct Tally {
+    /// The files mutated.
+    sources: usize,
+    /// Files Elixir rejects as they are, left unmutated.
+    rejected_sources: Vec<String>,
+    /// Files Elixir accepts as they are but elexirion flags: their accepted
+    /// mutants are false errors of the grammar, not of the tracing.
+    flagged_sources: Vec<String>,
     mutants: usize,
     rejected: usize,
     located: usize,
@@ -186,8 +242,8 @@ struct Tally {
     /// Located within one line of Elixir's lines or of `unclosed_block_line`.
     located_or_true: usize,
     same_kind_or_true: usize,
-    /// Per mutation kind: (rejected, located, same kind).
-    by_mutation: BTreeMap<&'static str, (usize, usize, usize)>,
+    /// Per mutation kind: rejected, located, same kind, located or true.
+    by_mutation: BTreeMap<&'static str, [usize; 4]>,
     misses: Vec<String>,
     false_errors: Vec<String>,
 }
@@ -208,14 +264,17 @@ impl Tally {
         let same_kind = near.iter().any(|(_, m)| kinds.contains(&elexirion_kind(m)));
         let at_truth: Vec<&(usize, String)> =
             errors.iter().filter(|(at, _)| mutant.unclosed_block_line.is_some_and(|line| at.abs_diff(line) <= 1)).collect();
-        self.located_or_true += usize::from(located || !at_truth.is_empty());
+        let located_or_true = located || !at_truth.is_empty();
+        self.located_or_true += usize::from(located_or_true);
         self.same_kind_or_true +=
             usize::from(same_kind || at_truth.iter().any(|(_, m)| elexirion_kind(m) == Kind::MissingEnd));
         self.rejected += 1;
         self.located += usize::from(located);
         self.same_kind += usize::from(same_kind);
-        let entry = self.by_mutation.entry(mutant.kind).or_default();
-        *entry = (entry.0 + 1, entry.1 + usize::from(located), entry.2 + usize::from(same_kind));
+        let counts = self.by_mutation.entry(mutant.kind).or_default();
+        for (count, counted) in counts.iter_mut().zip([true, located, same_kind, located_or_true]) {
+            *count += usize::from(counted);
+        }
         if !same_kind {
             self.misses.push(format!(
                 "{} {}: elixir {lines:?} {kinds:?} `{message}`; elexirion {errors:?}",
@@ -225,15 +284,16 @@ impl Tally {
         }
     }
 
-    fn report(&self, sources: usize) -> String {
+    fn report(&self) -> String {
         let mut out = format!(
-            "{} mutants of {sources} files; elixir rejects {}\n\
+            "{} mutants of {} files; elixir rejects {}\n\
              located within one line: {}/{} ({}‰)\n\
              located, same kind: {}/{} ({}‰)\n\
              located within one line of Elixir's lines or, for a dropped `end`, its block: {}/{} ({}‰)\n\
              that, same kind: {}/{} ({}‰)\n\
              false errors on accepted mutants: {}\n",
             self.mutants,
+            self.sources,
             self.rejected,
             self.located,
             self.rejected,
@@ -249,8 +309,14 @@ impl Tally {
             per_mille(self.same_kind_or_true, self.rejected),
             self.false_errors.len(),
         );
-        for (kind, (rejected, located, same)) in &self.by_mutation {
-            writeln!(out, "  {kind:<20} rejected {rejected:>4}  located {located:>4}  same kind {same:>4}").unwrap();
+        if !self.rejected_sources.is_empty() {
+            writeln!(out, "files Elixir rejects as they are, left out: {:?}", self.rejected_sources).unwrap();
+        }
+        if !self.flagged_sources.is_empty() {
+            writeln!(out, "files Elixir accepts that elexirion flags as they are: {:?}", self.flagged_sources).unwrap();
+        }
+        for (kind, [rejected, located, same, or_true]) in &self.by_mutation {
+            writeln!(out, "  {kind:<20} rejected {rejected:>4}  located {located:>4}  same kind {same:>4}  or its block {or_true:>4}").unwrap();
         }
         let shown = std::env::var("SYNTAX_ORACLE_SHOW").ok().and_then(|n| n.parse().ok()).unwrap_or(10);
         for miss in self.misses.iter().take(shown) {
@@ -264,25 +330,31 @@ impl Tally {
 }
 
 fn per_mille(part: usize, whole: usize) -> usize {
-    if whole == 0 { 1000 } else { part * 1000 / whole }
+    (part * 1000).checked_div(whole).unwrap_or(1000)
 }
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every Elixir file under examples/, tests/fixtures/ and tests/syntax_oracle/, by path, sorted.
-fn elixir_sources() -> Vec<(String, String)> {
+/// Every Elixir file under examples/, tests/fixtures/ and tests/syntax_oracle/.
+fn repository_sources() -> Vec<(String, String)> {
+    let root = repository();
+    elixir_sources(&root, &[&root.join("examples"), &root.join("tests/fixtures"), &root.join("tests/syntax_oracle")])
+}
+
+/// Every Elixir file under `dirs`, named by its path from `root`, sorted.
+fn elixir_sources(root: &Path, dirs: &[&Path]) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    for dir in ["examples", "tests/fixtures", "tests/syntax_oracle"] {
-        collect_elixir_files(&repository().join(dir), &mut files);
+    for dir in dirs {
+        collect_elixir_files(dir, &mut files);
     }
     files.sort();
     assert!(!files.is_empty(), "no Elixir files to mutate");
     files
         .into_iter()
         .map(|path| {
-            let name = path.strip_prefix(repository()).unwrap().display().to_string();
+            let name = path.strip_prefix(root).unwrap().display().to_string();
             (name, fs::read_to_string(&path).unwrap())
         })
         .collect()

@@ -1,13 +1,15 @@
-//! Syntax errors from tree-sitter's ERROR and MISSING nodes, turned into few,
-//! tight diagnostics.
+//! Syntax errors, few and tight, where Elixir reports them.
 //!
 //! tree-sitter recovers from a mistake by wrapping whatever it could not
 //! place in an ERROR node (often the whole rest of a module) or by inventing
 //! a zero-width MISSING token (often at the end of the file). Neither points
-//! where a person would look, so each is traced back to its likely cause:
-//! the opener never closed, the string never terminated, the `do` whose
-//! `end` is missing. Each diagnostic also claims the region it explains, and
-//! errors inside a claimed region are its consequences, not reported again.
+//! where a person would look. So the text is first read the way Elixir's
+//! tokenizer reads it ([`tokenizer`]): a string never terminated, an opener
+//! never closed, a closer closing nothing, `x +` before `end`, each where
+//! Elixir reports it (some of which tree-sitter lets through). tree-sitter's
+//! errors where those tokens are sound are what Elixir's parser rejects.
+//! Each diagnostic also claims the region it explains, and errors inside a
+//! claimed region are its consequences, not reported again.
 
 use std::ops::Range;
 
@@ -16,11 +18,10 @@ use tree_sitter::{Node, Tree};
 use crate::cancellation::Cancellation;
 use crate::finding::{Finding, Severity};
 
+mod tokenizer;
+
 pub const CODE: &str = "EXR000";
 pub const NAME: &str = "syntax-error";
-
-/// ERROR nodes scanned read at most this many times the file's size in all.
-const SCAN_BUDGET_PER_BYTE: usize = 8;
 
 /// At most this many per file: past a few, more of them help nobody.
 const MAX_ERRORS: usize = 20;
@@ -32,15 +33,37 @@ pub fn syntax_errors(source: &str, tree: &Tree) -> Vec<Finding> {
 /// [`syntax_errors`], stopping early (with a partial answer) once cancelled.
 pub fn syntax_errors_unless_cancelled(source: &str, tree: &Tree, cancel: &Cancellation) -> Vec<Finding> {
     let root = tree.root_node();
+    let mistakes = tokenizer::mistakes(source);
+    // With every `end` matched, tree-sitter has none to take for a variable
+    // (below): a parse without errors is then the whole answer.
+    if !root.has_error() && mistakes.is_empty() {
+        return Vec::new();
+    }
     // tree-sitter takes an `end` it cannot place for a variable, and then
     // the parse may have no error at all.
     let stray_ends = stray_ends(root, source);
-    if !root.has_error() && stray_ends.is_empty() {
-        return Vec::new();
-    }
+    let mistakes: Vec<Candidate> = mistakes
+        .into_iter()
+        .map(|mistake| {
+            let Some(open) = &mistake.open_at_end else {
+                return Candidate { range: mistake.range, claims: mistake.claims, message: mistake.message };
+            };
+            let range = block_open_at_end(root, source, open);
+            let message = format!("missing `end`: this `{}` block is never closed", &source[range.clone()]);
+            Candidate { range, claims: mistake.claims, message }
+        })
+        .collect();
+    let claimed = Claims::new(&mistakes);
+
+    // tree-sitter's errors outside what the tokenizer's mistakes explain.
+    // After the first, the code means something else to Elixir: it stops there.
+    let first_mistake = mistakes.iter().map(|m| m.range.start).min().unwrap_or(usize::MAX);
     let mut candidates = collect(root, source, stray_ends.len(), cancel);
     candidates.extend(stray_ends);
-
+    candidates.retain(|c| {
+        let extent = c.range.start.min(c.claims.start)..c.range.end.max(c.claims.end);
+        c.range.start < first_mistake && !claimed.overlaps(extent)
+    });
     // Widest claims first, so that what they explain can be dropped.
     candidates.sort_by_key(|c| (c.claims.start, std::cmp::Reverse(c.claims.end)));
     // Every claim kept so far starts at or before this candidate (a range
@@ -54,6 +77,7 @@ pub fn syntax_errors_unless_cancelled(source: &str, tree: &Tree, cancel: &Cancel
             kept.push(candidate);
         }
     }
+    kept.extend(mistakes);
     kept.sort_by_key(|c| (c.range.start, c.range.end));
     kept.into_iter()
         .take(MAX_ERRORS)
@@ -88,39 +112,75 @@ struct Candidate {
     message: String,
 }
 
+/// The regions the tokenizer's mistakes explain, to test tree-sitter's
+/// errors against.
+struct Claims {
+    /// By start, each with the furthest end of it and those before it.
+    sorted: Vec<(usize, usize)>,
+}
+
+impl Claims {
+    fn new(mistakes: &[Candidate]) -> Claims {
+        let mut sorted: Vec<(usize, usize)> = mistakes.iter().map(|m| (m.claims.start, m.claims.end)).collect();
+        sorted.sort_unstable();
+        let mut furthest = 0;
+        for claim in &mut sorted {
+            furthest = furthest.max(claim.1);
+            claim.1 = furthest;
+        }
+        Claims { sorted }
+    }
+
+    /// Whether `range` meets a claim (an empty range at a claim's end does).
+    fn overlaps(&self, range: Range<usize>) -> bool {
+        let starting_before = self.sorted.partition_point(|(start, _)| *start <= range.end);
+        starting_before > 0 && self.sorted[starting_before - 1].1 >= range.start
+    }
+}
+
+/// Where to report a `do` or `fn` block still open at the end of the file.
+/// Elixir names the innermost open block, but every `end` it met closed the
+/// innermost block then open, so when an `end` was dropped inside, it is
+/// the outermost that comes out unclosed. The block that lacks the `end` is
+/// likelier the last one inside to borrow an `end` at another indentation
+/// than its own (paired alike by Elixir and tree-sitter, which tells where
+/// its owner starts), or else the one Elixir's hint names.
+fn block_open_at_end(root: Node, source: &str, open: &tokenizer::OpenAtEnd) -> Range<usize> {
+    let inside = open.closed_blocks.iter().rev().take_while(|(opener, _)| *opener > open.opener);
+    let borrower = inside.filter_map(|&(opener, end)| {
+        let opener = root.descendant_for_byte_range(opener, opener + 2)?;
+        let block = opener.parent().filter(|block| block.child(0) == Some(opener))?;
+        let block_end = block.child(block.child_count().checked_sub(1)?)?;
+        (block_end.start_byte() == end).then(|| borrowed_end_opener(block, source)).flatten()
+    });
+    let opener = open.hinted.unwrap_or(open.opener);
+    // `do` and `fn` alike are two bytes long.
+    borrower.map(|b| b.byte_range()).next().unwrap_or(opener..opener + 2)
+}
+
 /// Every ERROR and MISSING node explained, found with a cursor rather than
-/// recursion: real code nests deeply. An ERROR whose causes were found is
-/// searched further, for independent mistakes inside the code it holds.
-/// Each of `stray_ends` explains one `end` that tree-sitter had to invent:
-/// the block it should have closed lent it to the code inside.
+/// recursion: real code nests deeply. Each of `stray_ends` explains one
+/// `end` that tree-sitter had to invent: the block it should have closed
+/// lent it to the code inside.
 fn collect(root: Node, source: &str, stray_ends: usize, cancel: &Cancellation) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut lent_ends = stray_ends;
-    let mut borrowers = None;
-    // ERROR nodes nest, and each scan reads all the code inside its node:
-    // thousands of unclosed brackets would make that quadratic. Past a few
-    // readings of the whole file, nested ERROR nodes are only searched for
-    // MISSING nodes, no longer scanned.
-    let mut scan_budget = SCAN_BUDGET_PER_BYTE * source.len().max(1024);
     super::syntax::walk(root, &mut |node| {
         if cancel.is_cancelled() {
             false
-        } else if node.is_error() && node.byte_range().len() > scan_budget {
-            node.has_error()
         } else if node.is_missing() && node.kind() == "end" && lent_ends > 0 {
             lent_ends -= 1;
             false
         } else if node.is_missing() {
-            // Found once for the whole file: nested blocks missing their `end`
-            // would otherwise each walk all the code inside them.
-            let borrowers = borrowers.get_or_insert_with(|| blocks_borrowing_an_end(root, source));
-            out.push(explain_missing(node, borrowers));
+            // Where the tokens are sound, a closer tree-sitter invents is its
+            // way out of code it cannot parse, not a closer missing.
+            let at = node.start_byte();
+            let message = format!("syntax error: expected {} here", describe_kind(node.kind()));
+            out.push(Candidate { range: at..at, claims: at..at, message });
             false
         } else if node.is_error() {
-            scan_budget -= node.byte_range().len();
-            let (causes, understood) = explain_error(node, source);
-            out.extend(causes);
-            understood
+            out.push(explain_error(node, source));
+            false
         } else {
             node.has_error()
         }
@@ -130,13 +190,15 @@ fn collect(root: Node, source: &str, stray_ends: usize, cancel: &Cancellation) -
 
 /// Every `end` outside ERROR nodes that tree-sitter read as a variable,
 /// which Elixir never does (`map.end` is a field, not this): the code
-/// before it is incomplete (`x +` then `end`) or it closes nothing.
+/// before it is incomplete (`x +` then `end`, which the tokenizer names) or
+/// it closes nothing.
 fn stray_ends(root: Node, source: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
     super::syntax::walk(root, &mut |node| {
         if node.kind() == "identifier" && &source[node.byte_range()] == "end" {
             if node.parent().is_none_or(|p| p.kind() != "dot") {
-                out.push(explain_stray_end(node, source));
+                let message = "syntax error: unexpected `end`: it has no `do` to close".to_string();
+                out.push(Candidate { range: node.byte_range(), claims: node.byte_range(), message });
             }
             false
         } else {
@@ -146,61 +208,13 @@ fn stray_ends(root: Node, source: &str) -> Vec<Candidate> {
     out
 }
 
-fn explain_stray_end(end: Node, source: &str) -> Candidate {
-    let operator = end
-        .parent()
-        .filter(|p| matches!(p.kind(), "binary_operator" | "unary_operator"))
-        .and_then(|p| p.child_by_field_name("operator"))
-        .map(|o| &source[o.byte_range()]);
-    let message = match operator {
-        Some(operator) => format!("syntax error: unexpected `end`: `{operator}` has nothing on its right"),
-        None => "syntax error: unexpected `end`: it has no `do` to close".to_string(),
-    };
-    Candidate { range: end.byte_range(), claims: end.byte_range(), message }
-}
-
-fn explain_missing<'t>(missing: Node<'t>, borrowers: &[Node<'t>]) -> Candidate {
-    let kind = missing.kind();
-    let at = missing.start_byte();
-    let parent = missing.parent();
-    let opener = parent.and_then(|p| {
-        let mut cursor = p.walk();
-        let found = p.children(&mut cursor).find(|c| closer_for(c.kind()) == Some(kind));
-        found
-    });
-    match (opener, parent) {
-        (Some(opener), Some(parent)) if kind == "end" => {
-            let blamed = unclosed_block(parent, borrowers).unwrap_or(opener);
-            Candidate {
-                range: blamed.byte_range(),
-                claims: blamed.start_byte()..parent.end_byte(),
-                message: format!("missing `end`: this `{}` block is never closed", blamed.kind()),
-            }
-        }
-        (Some(opener), Some(parent)) => Candidate {
-            range: opener.byte_range(),
-            claims: parent.byte_range(),
-            message: format!("unclosed `{}`: no matching `{kind}`", opener.kind()),
-        },
-        _ => Candidate {
-            range: at..at,
-            claims: at..at,
-            message: format!("syntax error: expected {} here", describe_kind(kind)),
-        },
-    }
-}
-
-/// The causes of an ERROR node, and whether they were understood. Causes
-/// claim only themselves; an error not understood claims its whole node.
-fn explain_error(error: Node, source: &str) -> (Vec<Candidate>, bool) {
-    let causes = scan_delimiters(error, source);
-    if !causes.is_empty() {
-        let candidates = causes
-            .into_iter()
-            .map(|cause| Candidate { claims: cause.range.clone(), range: cause.range, message: cause.message })
-            .collect();
-        return (candidates, true);
-    }
+/// An ERROR node where the tokens are sound: code Elixir's parser rejects.
+/// tree-sitter wraps in one ERROR all it could not close because of a
+/// mistake further in (a whole module, for `x ..` then `end`): the first
+/// nested ERROR is where it is shown, and what it claims (no other error is
+/// looked for inside the node).
+fn explain_error(error: Node, source: &str) -> Candidate {
+    let error = first_nested_error(error);
     let text = &source[error.byte_range()];
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
     let start = error.start_byte() + text.find(first_line).unwrap_or(0);
@@ -210,98 +224,29 @@ fn explain_error(error: Node, source: &str) -> (Vec<Candidate>, bool) {
     } else {
         "syntax error: this code could not be parsed".to_string()
     };
-    (vec![Candidate { range, claims: error.byte_range(), message }], false)
+    Candidate { range, claims: error.byte_range(), message }
 }
 
-struct Cause {
-    range: Range<usize>,
-    message: String,
-}
-
-/// Walk the tokens inside an ERROR node, matching openers with closers, and
-/// name what cannot match: an unterminated string (all that follows it is
-/// string content), else every unclosed bracket and every closer with
-/// nothing to close.
-fn scan_delimiters(error: Node, source: &str) -> Vec<Cause> {
-    // Each opener with the closer it waits for. Only a closer searches this
-    // stack: thousands of open `do`s must not make every token slow.
-    let mut open: Vec<(Node, &'static str)> = Vec::new();
-    let mut unmatched: Vec<Node> = Vec::new();
-    for token in leaves(error) {
-        let kind = token_kind(token, source);
-        if is_quote(kind) && token.parent() == Some(error) {
-            let message = format!("unterminated string: no closing `{kind}`");
-            return vec![Cause { range: token.byte_range(), message }];
+/// The innermost ERROR on the way to the first error inside `error`.
+fn first_nested_error(error: Node) -> Node {
+    let mut innermost = error;
+    let mut node = error;
+    loop {
+        let mut cursor = node.walk();
+        let Some(child) = node.children(&mut cursor).find(|c| c.has_error() && !c.is_missing()) else {
+            return innermost;
+        };
+        if child.is_error() {
+            innermost = child;
         }
-        if let Some(closer) = closer_for(kind) {
-            open.push((token, closer));
-        } else if is_closer(kind) {
-            match open.iter().rposition(|(_, closer)| *closer == kind) {
-                Some(position) => unmatched.extend(open.drain(position..).skip(1).map(|(opener, _)| opener)),
-                None => unmatched.push(token),
-            }
-        }
+        node = child;
     }
-    unmatched.extend(open.into_iter().map(|(opener, _)| opener));
-    // Blocks (`do`, `fn`) left open are usually closed by text after the
-    // error; brackets are the likelier culprits.
-    unmatched.retain(|token| !matches!(token.kind(), "do" | "fn"));
-    let unmatched = unmatched.into_iter().map(|token| lender_of_closer(token, error, source).unwrap_or(token));
-    let mut unmatched: Vec<Node> = unmatched.collect();
-    unmatched.sort_by_key(|token| token.start_byte());
-    unmatched.dedup();
-    unmatched
-        .into_iter()
-        .map(|token| {
-            let kind = token_kind(token, source);
-            let message = match closer_for(kind) {
-                Some(closer) => format!("unclosed `{kind}`: no matching `{closer}`"),
-                None => format!("syntax error: unexpected `{kind}`"),
-            };
-            Cause { range: token.byte_range(), message }
-        })
-        .collect()
-}
-
-/// For a bracket left open inside `error` when the closer right after the
-/// error, on the same line, was matched with an opener on an earlier line:
-/// that earlier opener. `f(a do` ... `g(b)` reads as `f(a do ... g(b)`, the
-/// `)` of `g(b)` closing `f(`; the `(` never closed is the first one.
-fn lender_of_closer<'t>(opener: Node<'t>, error: Node<'t>, source: &str) -> Option<Node<'t>> {
-    let closer = error.next_sibling().filter(|c| Some(c.kind()) == closer_for(token_kind(opener, source)))?;
-    let borrower = closer.parent()?.child(0).filter(|o| o.kind() == opener.kind())?;
-    let same_line = |a: Node, b: Node| a.start_position().row == b.start_position().row;
-    (same_line(opener, closer) && !same_line(borrower, closer)).then_some(borrower)
-}
-
-/// For a `do` block whose `end` tree-sitter had to invent, find the block
-/// that really lacks it. A block that is not closed borrows the `end` of the
-/// block around it, so that `end` sits at the wrong indentation for it; the
-/// innermost such block is the one the author left open: the last of
-/// `borrowers` (in document order) that starts inside `block`.
-fn unclosed_block<'t>(block: Node<'t>, borrowers: &[Node<'t>]) -> Option<Node<'t>> {
-    let after_end = borrowers.partition_point(|opener| opener.start_byte() < block.end_byte());
-    borrowers[..after_end].last().filter(|opener| opener.start_byte() > block.start_byte()).copied()
-}
-
-/// The openers of every block that borrowed another block's `end`, in
-/// document order.
-fn blocks_borrowing_an_end<'t>(root: Node<'t>, source: &str) -> Vec<Node<'t>> {
-    let mut openers = Vec::new();
-    super::syntax::walk(root, &mut |node| {
-        if matches!(node.kind(), "do_block" | "anonymous_function") {
-            openers.extend(borrowed_end_opener(node, source));
-        }
-        true
-    });
-    openers.sort_by_key(Node::start_byte);
-    openers
 }
 
 /// The opener (`do` or `fn`) of a block whose `end` starts its own line at
 /// another indentation than the line the block opens on.
 fn borrowed_end_opener<'t>(block: Node<'t>, source: &str) -> Option<Node<'t>> {
-    let end = block.child(block.child_count().checked_sub(1)? as u32)?;
+    let end = block.child(block.child_count().checked_sub(1)?)?;
     if end.kind() != "end" || end.is_missing() {
         return None;
     }
@@ -323,59 +268,6 @@ fn line_and_indent(source: &str, byte: usize) -> (usize, usize) {
     let start = line_start(source, byte);
     let indent = source[start..].bytes().take_while(|b| *b == b' ' || *b == b'\t').count();
     (start, indent)
-}
-
-/// The leaves below `node`, in order.
-fn leaves(node: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut cursor = node.walk();
-    loop {
-        let current = cursor.node();
-        if current.child_count() == 0 {
-            out.push(current);
-        } else if cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.node() == node {
-                return out;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return out;
-            }
-        }
-    }
-}
-
-/// Inside an ERROR node `end` may come back as a plain identifier.
-fn token_kind<'a>(token: Node<'a>, source: &str) -> &'a str {
-    if token.kind() == "identifier" && &source[token.byte_range()] == "end" {
-        "end"
-    } else {
-        token.kind()
-    }
-}
-
-fn closer_for(opener: &str) -> Option<&'static str> {
-    Some(match opener {
-        "(" => ")",
-        "[" => "]",
-        "{" => "}",
-        "<<" => ">>",
-        "do" | "fn" => "end",
-        _ => return None,
-    })
-}
-
-fn is_closer(kind: &str) -> bool {
-    matches!(kind, ")" | "]" | "}" | ">>" | "end")
-}
-
-fn is_quote(kind: &str) -> bool {
-    matches!(kind, "\"" | "'" | "\"\"\"" | "'''")
 }
 
 fn describe_kind(kind: &str) -> String {
@@ -409,6 +301,29 @@ mod tests {
     #[test]
     fn valid_code_has_no_errors() {
         check("defmodule A do\n  def f(x), do: [x | [1]]\n  def g(<<a, _::binary>>), do: a\nend\n", &[]);
+        // What the tokenizer must read as Elixir does: literals holding
+        // delimiters, operator keywords, `end` as a field or key, `..` alone.
+        check(concat!(
+            "defmodule A do\n",
+            "  @moduledoc \"\"\"\n",
+            "  Docs with #{1 + 1}, \"quotes\" and a # that is no comment.\n",
+            "  \"\"\"\n",
+            "  import Kernel, except: [+: 2, &&&: 2, @: 1]\n",
+            "  @doc ~S\"\"\"\n",
+            "  Raw #{not interpolated} ( [ {\n",
+            "  \"\"\"\n",
+            "  def f(x, opts \\\\ []) when is_list(opts) do\n",
+            "    node = :nonode@nohost\n",
+            "    map = %{\"do\" => :do, end: :end, %{}: 1}\n",
+            "    y = x.end + String.length(\"#{\"nested #{x}\"}\") + ?\" + ?# + ?\\\\ + 0x1F + 1.0e-3\n",
+            "    z = if x =~ ~r/a(b/i, do: <<y::binary-size(4), \"end\">>, else: 'charlist'\n",
+            "    fun = fn -> end\n",
+            "    all = ..\n",
+            "    Kernel.\"is_atom\"(:\"quoted #{x}\") and map.end and [do: 1][:do]\n",
+            "    {node, z, fun, all, __MODULE__}\n",
+            "  end\n",
+            "end\n",
+        ), &[]);
     }
 
     #[test]
@@ -447,7 +362,7 @@ mod tests {
         check("defmodule A do\n  def f(x) do\n    \"abc\n  end\nend\n", &["3:5 \" | unterminated string: no closing `\"`"]);
         check(
             "defmodule A do\n  @doc \"\"\"\n  hello\n  def f, do: 1\nend\n",
-            &["2:8 \"\"\" | unterminated string: no closing `\"\"\"`"],
+            &["2:8 \"\"\" | unterminated heredoc: no closing `\"\"\"`"],
         );
     }
 
@@ -473,14 +388,40 @@ mod tests {
     }
 
     #[test]
-    fn an_expression_cut_short_before_end_is_reported_at_the_end_it_swallowed() {
-        // Elixir: "syntax error before: 'end'" on line 4. tree-sitter reads that
-        // `end` as a variable and invents the module's `end` instead.
+    fn an_expression_cut_short_before_end_is_reported_where_it_is_cut() {
+        // Mid-typing. Elixir: "syntax error before: 'end'" on line 4; tree-sitter
+        // reads that `end` as a variable and invents the module's `end` instead,
+        // which once made this a missing `end` on the `def` line.
         let source = "defmodule A do\n  def f(x) do\n    x +\n  end\nend\n";
-        check(source, &["4:3 end | syntax error: unexpected `end`: `+` has nothing on its right"]);
-        // Elixir: "unexpected reserved word: end" on line 5; tree-sitter finds no error.
+        check(source, &["3:7 + | syntax error: nothing follows `+`"]);
+        let source = "defmodule A do\n  def f(x) do\n    x |>\n  end\nend\n";
+        check(source, &["3:7 |> | syntax error: nothing follows `|>`"]);
+        check("x = 1 +\n", &["1:7 + | syntax error: nothing follows `+` at the end of the file"]);
+        // Elixir: "unexpected reserved word: end" on line 5, with the hint that
+        // the `end` on line 4 has no `do`; tree-sitter finds no error.
         let source = "defmodule A do\n  def f(x) when\n    x > 1\n  end\nend\n";
-        check(source, &["5:1 end | syntax error: unexpected `end`: it has no `do` to close"]);
+        check(source, &["4:3 end | syntax error: unexpected `end`: it has no `do` to close"]);
+    }
+
+    #[test]
+    fn mistakes_are_where_elixirs_tokenizer_finds_them() {
+        // Elixir: "unexpected reserved word: do" (tree-sitter lets it through).
+        check(
+            "defmodule A do\n  def f(x), do\n    x\n  end\nend\n",
+            &["2:13 do | syntax error: unexpected `do`: a `do` block follows a call's arguments, a keyword argument is written `do:`"],
+        );
+        // Elixir: "unexpected token: ). The \"do\" at line 3 is missing terminator \"end\"".
+        check("defmodule A do\n  def f(x) do\n    File.close(do x)\n  end\nend\n", &["3:16 do | missing `end`: this `do` block is never closed"]);
+        // Elixir: "unexpected keyword: do:".
+        check("defmodule A do\n  def f(x) do: x\nend\n", &["2:12 do: | syntax error: unexpected keyword `do:`: a comma is missing before it"]);
+        check("defmodule A do\n  @re ~r/abc\n  def f, do: 1\nend\n", &["2:7 ~r/ | unterminated sigil `~r`: no closing `/`"]);
+        // Elixir: "unexpected reserved word: end", with the hint that the `end`
+        // on line 5, deeper than its `do`, matches none.
+        check(
+            "defmodule A do\n  def f(x) do\n    x\n    end\n  end\nend\n",
+            &["5:3 end | syntax error: unexpected `end`: it has no `do` to close"],
+        );
+        check("x = `y`\n", &["1:5 ` | syntax error: unexpected ```", "1:7 ` | syntax error: unexpected ```"]);
     }
 
     #[test]
