@@ -313,6 +313,11 @@ async fn applied_edits_teach_the_store_and_the_next_run_uses_what_it_learned() {
 
     // Then they say it was right after all, with their own final text.
     let invocation = open_store(&workspace).last_invocation("fix_otp_antipatterns").unwrap().unwrap();
+    let without_text = client.request_raw(
+        "workspace/executeCommand",
+        json!({ "command": "elexirion.recordVerdict", "arguments": [{ "invocation": invocation, "verdict": "edited" }] }),
+    );
+    assert!(without_text["error"]["message"].as_str().is_some_and(|m| m.contains("needs the final text")), "{without_text:#}");
     let judged = client.request(
         "workspace/executeCommand",
         json!({ "command": "elexirion.recordVerdict", "arguments": [{ "invocation": invocation, "verdict": "edited", "finalText": "my final code" }] }),

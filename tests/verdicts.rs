@@ -230,6 +230,17 @@ async fn a_repaired_answer_is_the_example_that_is_judged_and_exported() {
 }
 
 #[tokio::test]
+async fn a_repaired_answer_is_what_the_cache_serves_next_time() {
+    let server = http::scripted_model(REPAIRED_SCRIPT, Duration::ZERO).await;
+    let dir = workspace(&server.url);
+    fix(dir.path(), &[]).await;
+    assert_eq!(server.requests().len(), 3, "diagnose, rewrite, and the repair request");
+    let again = run_fix(dir.path(), &[]).await;
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(server.requests().len(), 3, "no new request, no second repair: {}", text(&again.stderr));
+}
+
+#[tokio::test]
 async fn a_run_that_produced_no_result_is_not_judged_through_an_earlier_step() {
     let good = http::scripted_model(FIX_SCRIPT, Duration::ZERO).await;
     let refusing = http::scripted_model(REFUSING_SCRIPT, Duration::ZERO).await;
@@ -240,6 +251,7 @@ async fn a_run_that_produced_no_result_is_not_judged_through_an_earlier_step() {
     let stderr = text(&failed.stderr);
     assert!(!failed.status.success(), "{stderr}");
     let failed = run_id(&stderr);
+    assert!(stderr.contains(&format!("recorded as run {failed} (it produced no result to judge)")), "no invitation to a verdict that would be refused: {stderr}");
     assert_eq!(refusing.requests().len(), 3, "diagnose, rewrite, and the repair request");
 
     let by_name = store_command(dir.path(), &["verdict", "accepted", "--pipeline", PIPELINE]).await;

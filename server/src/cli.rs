@@ -557,11 +557,14 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
             eprintln!("cost: {spent}");
         }
     };
-    let judge = |run_id: &str| {
+    // A run that produced no result has nothing to judge (a verdict on it is refused).
+    let judge = |run_id: &str, produced_result: bool| {
         say_cost();
         let recorded = store.as_ref().and_then(|s| s.lock().ok().map(|s| s.has_invocation(run_id)));
-        if recorded == Some(Ok(true)) {
+        if recorded == Some(Ok(true)) && produced_result {
             eprintln!("recorded as run {run_id} (judge it with `elexirion store verdict accepted|rejected|edited --run {run_id}`)");
+        } else if recorded == Some(Ok(true)) {
+            eprintln!("recorded as run {run_id} (it produced no result to judge)");
         }
     };
     if let (Some(prepared), Some(target)) = (&prepared, &target) {
@@ -569,7 +572,7 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
             Ok(outcome) => outcome,
             Err(error) => {
                 match &error.run_id {
-                    Some(run_id) => judge(run_id),
+                    Some(run_id) => judge(run_id, false),
                     None => say_cost(),
                 }
                 eprintln!("elexirion: {error}");
@@ -581,7 +584,7 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
                 return ExitCode::FAILURE;
             }
         };
-        judge(&outcome.run_id);
+        judge(&outcome.run_id, true);
         let mut wrote = false;
         if let (Proposal::Edit(edit), true) = (&outcome.proposal, target.write) {
             if let Err(message) = on_file::write(edit) {
@@ -595,7 +598,7 @@ fn run_pipeline(file: &std::path::Path, inputs: &[String], input_files: &[String
     }
     match runtime.block_on(run::run(&source, options, events)) {
         Ok(result) => {
-            judge(&result.invocation);
+            judge(&result.invocation, true);
             let output = if json {
                 let steps: serde_json::Map<String, serde_json::Value> = result
                     .outputs

@@ -319,6 +319,10 @@ pub fn verdict_command(state: &State, arguments: &[Value]) -> Result<Value, Stri
         None if verdict == Verdict::Edited => document_text(),
         None => None,
     };
+    // An edited result without the user's text would teach the model's own answer.
+    if verdict == Verdict::Edited && final_text.is_none() {
+        return Err("an `edited` verdict needs the final text: give `finalText`, or `uri` of an open document".into());
+    }
     let judgment = judge(state, &invocation, argument["step"].as_str(), verdict, final_text.as_deref())?;
     Ok(json!({
         "invocation": invocation,

@@ -426,6 +426,8 @@ impl Engine {
             let cache_key = cache::key(provider_key, &request);
             let cached = self.options.cache_dir.as_deref().filter(|_| !self.options.fresh).and_then(|dir| cache::read(dir, &cache_key));
             if let Some(text) = cached {
+                // A repair request continues this conversation, cached or not.
+                self.last_call = Some((provider_kind, provider_key, request.clone()));
                 // A cached answer made no request: it cost nothing.
                 self.spend(Ok(0.0), provider_key, &request.model);
                 return Ok(ModelCall { text, provider: provider_key.to_string(), model: request.model, cached: true, tokens: None, stop: Stop::Complete, cost: Some(0.0) });

@@ -26,6 +26,7 @@ pub async fn run_checked(source: &str, options: RunOptions, events: EventSink, u
         match engine.repair(&step, &last.text, &problem).await.filter(|text| usable(text).is_ok()) {
             Some(text) => {
                 engine.record_repaired(&step, &text);
+                engine.cache_repaired(&step, &text);
                 if let Some(output) = engine.outputs.last_mut() {
                     output.1 = StepOutput::from_text(text);
                 }
@@ -52,6 +53,16 @@ impl Engine {
         let replaced = store.lock().map_err(|_| "the store is unavailable".to_string()).and_then(|mut s| s.replace_last_answer(&self.invocation, step, text));
         if let Err(problem) = replaced {
             self.emit(RunEvent::Warning(format!("step `{step}`: the repaired answer could not be recorded in the optimization store ({problem})")));
+        }
+    }
+
+    /// The repaired answer is what the first request should have had: it is
+    /// cached under that request, so a rerun gets it instead of paying for
+    /// the unusable answer and its repair again.
+    fn cache_repaired(&self, step: &str, text: &str) {
+        let (Some(dir), Some((_, key, request))) = (self.options.cache_dir.as_deref(), &self.last_call) else { return };
+        if let Err(error) = super::cache::write(dir, &super::cache::key(key, request), text) {
+            self.emit(RunEvent::Warning(format!("step `{step}`: could not cache the repaired answer: {error}")));
         }
     }
 
