@@ -4,7 +4,7 @@ pub mod fixes;
 pub mod highlight;
 pub mod modules;
 pub mod parser;
-pub mod request_data;
+pub mod value_sources;
 pub mod rules;
 pub mod settings;
 pub mod suppression;

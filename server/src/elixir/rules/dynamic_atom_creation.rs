@@ -1,7 +1,7 @@
 use tree_sitter::Node;
 
 use super::{Context, Rule};
-use crate::elixir::request_data::RequestData;
+use crate::elixir::value_sources::ValuesFrom;
 use crate::elixir::syntax::{arguments, call_name, contains, keyword_value, named_children, written_arguments};
 use crate::finding::{Applicability, Edit, Finding, Fix};
 
@@ -77,7 +77,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
 pub(super) struct AtomMaker<'t> {
     node: Node<'t>,
     kind: MakerKind<'t>,
-    /// Whether the values come from a client (see [`RequestData`]); the
+    /// Whether the values come from a client (see [`ValuesFrom`]); the
     /// others are reported by the opt-in `runtime-atom-creation`.
     pub from_client: bool,
 }
@@ -124,7 +124,7 @@ pub(super) fn atoms_made_at_runtime<'t>(context: &Context<'_, 't>) -> Vec<AtomMa
     let mut makers = Vec::new();
     let from_client = |node: Node<'t>, values: &[Node<'t>]| {
         context.function_of(node).is_some_and(|f| {
-            let data = RequestData::of(f, context.source);
+            let data = ValuesFrom::client(f, context.source);
             values.iter().any(|v| data.holds(*v))
         })
     };
@@ -161,10 +161,7 @@ fn converted_values<'t>(context: &Context<'_, 't>, call: Node<'t>) -> Vec<Node<'
     if !values.is_empty() {
         return values;
     }
-    let capture = call.parent().filter(|p| operator(*p) == Some("/")).and_then(|p| p.parent());
-    let enum_call = capture.and_then(|c| c.parent()).filter(|a| a.kind() == "arguments").and_then(|a| a.parent());
-    let is_enum = enum_call.and_then(|e| call_name(e, context.source)).is_some_and(|n| n.module.is_some_and(|m| ENUM_MODULES.contains(&m)));
-    enum_call.filter(|_| is_enum).and_then(|e| arguments(e).first().copied()).into_iter().collect()
+    captured_over(context, call).into_iter().collect()
 }
 
 /// `:"event_#{kind}"` with a `kind` the code does not bound (node names aside).
@@ -239,16 +236,27 @@ fn converts_bounded_values(context: &Context, call: Node, module: &str) -> bool 
 
 /// `Enum.map(~w(a b), &String.to_atom/1)`.
 fn captured_over_fixed_list(context: &Context, call: Node) -> bool {
+    captured_over(context, call).is_some_and(|collection| is_fixed_list(context, collection))
+}
+
+/// The collection `&Module.function/1` is mapped over, as in
+/// `Enum.map(collection, &String.to_atom/1)` or `collection |> Enum.map(&...)`.
+fn captured_over<'t>(context: &Context<'_, 't>, call: Node<'t>) -> Option<Node<'t>> {
     let capture = call.parent().filter(|p| operator(*p) == Some("/")).and_then(|p| p.parent());
-    let Some(capture) = capture.filter(|c| c.kind() == "unary_operator") else { return false };
-    let enum_call = capture.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent());
-    enum_call.is_some_and(|e| iterates_fixed_list(context, e))
+    let capture = capture.filter(|c| c.kind() == "unary_operator")?;
+    let enum_call = capture.parent().filter(|a| a.kind() == "arguments").and_then(|a| a.parent())?;
+    enum_collection(context, enum_call)
 }
 
 /// `Enum.map(["a", "b"], ...)` or `~w(a b) |> Enum.map(...)`.
 fn iterates_fixed_list(context: &Context, call: Node) -> bool {
+    enum_collection(context, call).is_some_and(|collection| is_fixed_list(context, collection))
+}
+
+/// The collection an `Enum`/`Stream` function walks: its first argument.
+fn enum_collection<'t>(context: &Context<'_, 't>, call: Node<'t>) -> Option<Node<'t>> {
     let is_enum = call_name(call, context.source).is_some_and(|n| n.module.is_some_and(|m| ENUM_MODULES.contains(&m)));
-    is_enum && arguments(call).first().is_some_and(|c| is_fixed_list(context, *c))
+    is_enum.then(|| arguments(call).first().copied()).flatten()
 }
 
 /// A value that cannot grow the atom table without bound: a constant, a
@@ -277,7 +285,7 @@ fn is_bounded(context: &Context, value: Node) -> bool {
 /// `if level = System.get_env("LOG_LEVEL"), do: String.to_atom(level)`: the
 /// operator sets the value, as with a direct `System.get_env` argument.
 fn holds_configuration(context: &Context, variable: Node) -> bool {
-    context.function_of(variable).is_some_and(|f| RequestData::configuration(f, context.source).holds(variable))
+    context.function_of(variable).is_some_and(|f| ValuesFrom::configuration(f, context.source).holds(variable))
 }
 
 /// A variable that a guard (`when x in ...`), a generator (`for x <- ~w(a b)`)

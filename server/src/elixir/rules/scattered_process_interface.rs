@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use super::{Context, Rule};
 use crate::elixir::modules::ModuleDef;
 use crate::elixir::syntax::{arguments, keyword_value, written_arguments};
@@ -42,6 +44,8 @@ const GENSERVER_FUNCTIONS: &[&str] = &["call", "cast"];
 const AGENT_FUNCTIONS: &[&str] = &["get", "update", "get_and_update", "cast"];
 
 fn check(context: &Context, out: &mut Vec<Finding>) {
+    // Per module (by start): the names it registers, looked up once.
+    let mut registered: HashMap<usize, Vec<&str>> = HashMap::new();
     for &super::NamedCall { node: call, name } in &context.calls {
         if !(name.is(&["GenServer"], GENSERVER_FUNCTIONS) || name.is(&["Agent"], AGENT_FUNCTIONS)) {
             continue;
@@ -49,7 +53,11 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         let Some(server) = arguments(call).first().copied().filter(|s| s.kind() == "alias") else { continue };
         let target = context.text(server);
         let Some(module) = context.module_of(call) else { continue };
-        if names_same_module(target, &module.name) || registered_names(context, module).contains(&target) {
+        if names_same_module(target, &module.name) {
+            continue;
+        }
+        let names = registered.entry(module.node.start_byte()).or_insert_with(|| registered_names(context, module));
+        if names.contains(&target) {
             continue;
         }
         out.push(RULE.finding_at(

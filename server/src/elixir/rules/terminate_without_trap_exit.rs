@@ -49,7 +49,7 @@ fn check(context: &Context, out: &mut Vec<Finding>) {
         });
         // Returning `{:stop, ...}` runs `terminate/2` without trapping exits,
         // and a `terminate/2` that only logs loses nothing when skipped.
-        if !traps_exits && !stops_itself(context, module.node) && does_work(context, module, terminate) {
+        if !traps_exits && !stops_itself(context, module.node) && does_work(context, module) {
             out.push(RULE.finding_at(
                 terminate.def.head,
                 "`terminate/2` will not run when the supervisor shuts this process down: it never calls `Process.flag(:trap_exit, true)`",
@@ -71,9 +71,9 @@ fn stops_itself(context: &Context, module: Node) -> bool {
 /// Whether any clause of `terminate/2` reads its state and calls something
 /// besides logging: one that ignores its state reports crashes (which run
 /// `terminate/2` whether exits are trapped or not), it cleans nothing up.
-fn does_work(context: &Context, module: &ModuleDef, first: &Function) -> bool {
+fn does_work(context: &Context, module: &ModuleDef) -> bool {
     let reads_state = |clause: &Function| clause.def.params.get(1).is_some_and(|s| !context.text(*s).starts_with('_'));
-    module.clauses("terminate", 2).chain(std::iter::once(first)).filter(|c| reads_state(c)).any(|clause| {
+    module.clauses("terminate", 2).filter(|c| reads_state(c)).any(|clause| {
         context.calls_within(clause.def.node).any(|call| {
             let logs = call.name.module.is_some_and(|m| matches!(m, "Logger" | "IO" | ":logger"))
                 || call.name.is_local(&["require", "def", "defp", "if", "unless", "case", "cond"]);

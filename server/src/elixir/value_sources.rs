@@ -1,11 +1,11 @@
-//! Which values of a function come from outside the system: what a client
-//! sent in an HTTP request, a LiveView event or a channel message, and JSON
-//! decoded at runtime.
+//! Where the values of a function come from: what a client sent (an HTTP
+//! request, a LiveView event, a channel message, JSON decoded at runtime),
+//! or configuration the operator set.
 //!
 //! A lightweight, per-function taint: the sources are the parameters that
 //! web callbacks receive and a few well-known expressions; a variable bound
-//! (by `=`, `<-`, `case` or a clause head) from a value that holds request
-//! data holds it too. Values that pass through other functions are not
+//! (by `=`, `<-`, `case` or a clause head) from a value that holds such data
+//! holds it too. Values that pass through other functions are not
 //! followed: a rule using this reports less, never something made up.
 
 use std::collections::HashSet;
@@ -34,16 +34,16 @@ fn is_source_call(call: Node, source: &str) -> bool {
         || name.is_local(&["get_req_header", "read_body"])
 }
 
-/// The variables of `function` that hold request data (or, built with
-/// [`RequestData::configuration`], configuration).
-pub struct RequestData<'s> {
+/// The variables of a function that hold values from one kind of source.
+pub struct ValuesFrom<'s> {
     variables: HashSet<&'s str>,
     source: &'s str,
     is_source: fn(Node, &str) -> bool,
 }
 
-impl<'s> RequestData<'s> {
-    pub fn of(function: &FunctionDef, source: &'s str) -> Self {
+impl<'s> ValuesFrom<'s> {
+    /// The variables of `function` that hold what a client sent.
+    pub fn client(function: &FunctionDef, source: &'s str) -> Self {
         Self::flowing_from(function, source, client_parameters(function, source), is_source_call)
     }
 
@@ -60,7 +60,7 @@ impl<'s> RequestData<'s> {
         parameters: Vec<Node>,
         is_source: fn(Node, &str) -> bool,
     ) -> Self {
-        let mut data = RequestData { variables: HashSet::new(), source, is_source };
+        let mut data = ValuesFrom { variables: HashSet::new(), source, is_source };
         for param in parameters {
             data.bind(param);
         }
@@ -81,7 +81,7 @@ impl<'s> RequestData<'s> {
         }
     }
 
-    /// Whether the value of `expression` may hold request data.
+    /// Whether the value of `expression` may hold such a value.
     pub fn holds(&self, expression: Node) -> bool {
         let mut found = false;
         walk(expression, &mut |node| {
@@ -199,7 +199,7 @@ mod tests {
             }
             true
         });
-        RequestData::of(&def.expect("a def"), code).holds(argument.expect("a conversion"))
+        ValuesFrom::client(&def.expect("a def"), code).holds(argument.expect("a conversion"))
     }
 
     #[test]
