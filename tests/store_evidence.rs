@@ -261,24 +261,14 @@ async fn a_reworded_written_prompt_is_served_at_once_and_the_old_one_is_history(
 
 /// The shipped fix pipeline on a worker module, with prices set.
 fn fix_workspace(model_url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n[providers.prices]\n\"openai/gpt-4o-mini\" = {{ input = 1.0, output = 2.0 }}\n");
-    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
-    std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
-    std::fs::write(dir.path().join("lib/app/worker.ex"), support::WORKER).unwrap();
-    dir
+    support::worker_workspace(model_url, "[providers.prices]\n\"openai/gpt-4o-mini\" = { input = 1.0, output = 2.0 }\n")
 }
-
-const DIAGNOSIS: &str = "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}";
-const REWRITE: &str = "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```";
-/// The rewrite refuses; the repair request gets the code.
-static REPAIRED: &[(&str, &str)] = &[("Please answer again", REWRITE), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", "I cannot help with that.")];
 
 /// A run whose rewrite was repaired made 3 model calls but printed and
 /// stored the cost of 2. The repair request is a call like the others.
 #[tokio::test]
 async fn a_repair_request_is_costed_in_the_printed_total_and_the_stored_run() {
-    let server = http::scripted_model(REPAIRED, std::time::Duration::ZERO).await;
+    let server = http::scripted_model(support::REPAIRED_SCRIPT, std::time::Duration::ZERO).await;
     let dir = fix_workspace(&server.url);
     let pipeline = format!("{}/../pipelines/fix_otp_antipatterns.yaml", env!("CARGO_MANIFEST_DIR"));
     let run = succeeds(dir.path(), &["pipeline", "run", &pipeline, "--file", "lib/app/worker.ex", "--no-cache"]).await;

@@ -20,25 +20,15 @@ use support::LspClient;
 
 const PIPELINE: &str = "fix_otp_antipatterns";
 
-const DIAGNOSIS: &str = "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}";
-const REWRITE: &str = "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```";
-const REFUSAL: &str = "I cannot help with that.";
+use support::{REFUSAL, REPAIRED_SCRIPT, WORKER_DIAGNOSIS as DIAGNOSIS, WORKER_REWRITE as REWRITE};
 
 const FIX_SCRIPT: &[(&str, &str)] = &[("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REWRITE)];
-
-/// The rewrite refuses; the repair request ("Please answer again ...") gets the code.
-const REPAIRED_SCRIPT: &[(&str, &str)] = &[("Please answer again", REWRITE), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REFUSAL)];
 
 /// The rewrite refuses, and again when asked to repair its answer.
 const REFUSING_SCRIPT: &[(&str, &str)] = &[("Please answer again", REFUSAL), ("List the OTP and process anti-patterns", DIAGNOSIS), ("Rewrite the Elixir code", REFUSAL)];
 
 fn workspace(model_url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n");
-    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
-    std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
-    std::fs::write(dir.path().join("lib/app/worker.ex"), support::WORKER).unwrap();
-    dir
+    support::worker_workspace(model_url, "")
 }
 
 fn text(bytes: &[u8]) -> String {

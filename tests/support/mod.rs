@@ -252,6 +252,28 @@ pub const WORKER: &str = "defmodule App.Worker do
 end
 ";
 
+/// The shipped fix pipeline's model answers about [`WORKER`]: the `diagnose`
+/// step's issues and the `rewrite` step's fixed module, fenced.
+pub const WORKER_DIAGNOSIS: &str = "{\"issues\": [{\"problem\": \"call with :infinity\", \"where\": \"fetch/1\", \"fix\": \"30 s timeout\"}]}";
+pub const WORKER_REWRITE: &str = "Here it is:\n\n```elixir\ndefmodule App.Worker do\n  use GenServer\n\n  def fetch(server), do: GenServer.call(server, :fetch, 30_000)\n\n  @impl true\n  def init(state), do: {:ok, state}\n\n  @impl true\n  def handle_call(:fetch, _from, state), do: {:reply, state, state}\nend\n```";
+pub const REFUSAL: &str = "I cannot help with that.";
+
+/// The rewrite refuses; the repair request ("Please answer again ...") gets the code.
+pub const REPAIRED_SCRIPT: &[(&str, &str)] =
+    &[("Please answer again", WORKER_REWRITE), ("List the OTP and process anti-patterns", WORKER_DIAGNOSIS), ("Rewrite the Elixir code", REFUSAL)];
+
+/// A workspace with [`WORKER`] at `lib/app/worker.ex` and an `elexirion.toml`
+/// sending `claude` steps to the OpenAI-compatible model at `model_url`,
+/// followed by `extra_config`.
+pub fn worker_workspace(model_url: &str, extra_config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!("[providers]\nclaude = [\"openai\"]\nmax-retries = 0\n[providers.base-urls]\nopenai = \"{model_url}\"\n{extra_config}");
+    std::fs::write(dir.path().join("elexirion.toml"), config).unwrap();
+    std::fs::create_dir_all(dir.path().join("lib/app")).unwrap();
+    std::fs::write(dir.path().join("lib/app/worker.ex"), WORKER).unwrap();
+    dir
+}
+
 /// A `[line, character]` range as it appears in JSON.
 pub fn range(start: [u32; 2], end: [u32; 2]) -> Value {
     json!({ "start": { "line": start[0], "character": start[1] }, "end": { "line": end[0], "character": end[1] } })
