@@ -205,18 +205,8 @@ impl Spend {
             usd: self.usd - earlier.usd,
             priced_calls: self.priced_calls - earlier.priced_calls,
             unpriced_calls: self.unpriced_calls - earlier.unpriced_calls,
-            unpriced: self
-                .unpriced
-                .iter()
-                .map(|(model, calls)| (model.clone(), calls - earlier.unpriced.get(model).copied().unwrap_or(0)))
-                .filter(|(_, calls)| *calls > 0)
-                .collect(),
-            no_tokens: self
-                .no_tokens
-                .iter()
-                .map(|(model, calls)| (model.clone(), calls - earlier.no_tokens.get(model).copied().unwrap_or(0)))
-                .filter(|(_, calls)| *calls > 0)
-                .collect(),
+            unpriced: calls_since(&self.unpriced, &earlier.unpriced),
+            no_tokens: calls_since(&self.no_tokens, &earlier.no_tokens),
         }
     }
 
@@ -255,6 +245,14 @@ pub fn dollars(usd: f64) -> String {
     } else {
         format!("${usd:.4}")
     }
+}
+
+/// Calls per model made after `earlier`, a copy of `now` taken before.
+fn calls_since(now: &BTreeMap<String, u32>, earlier: &BTreeMap<String, u32>) -> BTreeMap<String, u32> {
+    now.iter()
+        .map(|(model, calls)| (model.clone(), calls - earlier.get(model).copied().unwrap_or(0)))
+        .filter(|(_, calls)| *calls > 0)
+        .collect()
 }
 
 #[cfg(test)]
